@@ -1,0 +1,5 @@
+//! Confab's logic, free of any web dependency so it is tested natively in milliseconds.
+//!
+//! The widget (`confab`) and the server (`confab-server`) both build on these types.
+
+pub mod protocol;
