@@ -1,0 +1,30 @@
+//! `cargo xtask bench`: prints figures, never asserts times (the machines are shared).
+
+use crate::sizes::{kb, print_table, row_for, size_rows};
+use crate::util::{cmd, root, exec, Result};
+use std::process::ExitCode;
+
+pub fn run() -> Result<ExitCode> {
+    crate::dist::build_widget(true)?;
+    println!("\n== bundle sizes (dist/) ==");
+    let dist = root().join("dist");
+    print_table(&size_rows(&dist)?);
+    let widget: usize = ["confab_bg.wasm", "confab.js", "public/boot.js"]
+        .iter()
+        .filter_map(|f| row_for(&dist.join(f), f.to_string()).ok())
+        .map(|r| r.brotli)
+        .sum();
+    println!("widget wasm + JS (brotli): {}", kb(widget));
+
+    println!("\n== SSE decoder throughput ==");
+    exec(cmd(
+        "cargo",
+        &["run", "--release", "-q", "-p", "confab-core", "--example", "sse_bench"],
+    ))?;
+    println!("\n== proxy overhead ==");
+    exec(cmd(
+        "cargo",
+        &["run", "--release", "-q", "-p", "confab-server", "--example", "proxy_bench"],
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,105 @@
+//! Building the widget and the server, running the server, and `cargo xtask dist`.
+
+use crate::sizes::{print_table, size_rows};
+use crate::util::{cmd, root, exec, Result};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn build_widget(release: bool) -> Result<()> {
+    let mut args = vec!["build"];
+    if release {
+        args.push("--release");
+    }
+    exec(cmd("trunk", &args))
+}
+
+pub fn build_server() -> Result<()> {
+    exec(cmd("cargo", &["build", "--release", "-p", "confab-server"]))
+}
+
+fn server_binary() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    target.join("release/confab-server")
+}
+
+/// A confab-server child on a free port, killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    pub fn start(extra: &[&str]) -> Result<ServerProcess> {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--static-dir", "dist"];
+        args.extend_from_slice(extra);
+        let mut child = cmd(server_binary().to_str().unwrap_or_default(), &args)
+            .env_remove("OPENAI_API_KEY")
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start confab-server: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref().map_while(|l| l.ok()) {
+                if let Some(at) = line.find("listening on ") {
+                    let _ = tx.send(line[at + "listening on ".len()..].trim().to_string());
+                    break;
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for line in lines.map_while(|l| l.ok()) {
+                println!("[server] {line}");
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let url = loop {
+            if let Ok(url) = rx.recv_timeout(Duration::from_millis(100)) {
+                break url;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("confab-server exited at start ({status})"));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err("confab-server did not say where it listens within 30 s".into());
+            }
+        };
+        println!("confab-server is up at {url}");
+        Ok(ServerProcess { child, url })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `cargo xtask serve`: release build, then the server in the foreground on :8787.
+pub fn serve(args: &[String]) -> Result<ExitCode> {
+    build_widget(true)?;
+    build_server()?;
+    let mut server_args = vec!["--static-dir".to_string(), "dist".to_string()];
+    server_args.extend(args.iter().cloned());
+    println!("\nConfab: open http://127.0.0.1:8787 (Ctrl+C stops)\n");
+    let arg_refs: Vec<&str> = server_args.iter().map(String::as_str).collect();
+    exec(cmd(server_binary().to_str().unwrap_or_default(), &arg_refs))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask dist`: release build and a size table.
+pub fn run() -> Result<ExitCode> {
+    build_widget(true)?;
+    let rows = size_rows(&root().join("dist"))?;
+    print_table(&rows);
+    Ok(ExitCode::SUCCESS)
+}
