@@ -3,3 +3,4 @@
 //! The widget (`confab`) and the server (`confab-server`) both build on these types.
 
 pub mod protocol;
+pub mod widget_config;
