@@ -4,3 +4,4 @@
 
 pub mod protocol;
 pub mod widget_config;
+pub mod image_check;
