@@ -5,3 +5,7 @@
 pub mod protocol;
 pub mod widget_config;
 pub mod image_check;
+pub mod chunk;
+pub mod error;
+pub mod sse;
+pub mod stream;
