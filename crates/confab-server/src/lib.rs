@@ -1,0 +1,259 @@
+//! confab-server: serves the built Confab widget, answers with an offline demo model, or
+//! proxies to an OpenAI-compatible API with the key kept server-side.
+//!
+//! The binary is a thin wrapper: tests start the same [`app`] in-process with [`serve`].
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod guard;
+pub mod images;
+pub mod proxy;
+pub mod static_files;
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+pub use config::{Args, Config};
+
+/// Shared by all handlers. Nothing in it outlives a request except the demo model's
+/// "last request" (a test aid) and the rate limiter's buckets, so instances stay
+/// interchangeable behind a load balancer.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    http: Option<reqwest::Client>,
+    limiter: Option<guard::RateLimiter>,
+    last_request: Mutex<Option<Bytes>>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        let http = config.upstream.as_ref().map(|_| proxy::client(&config));
+        let limiter = config.rate_limit_per_minute.map(guard::RateLimiter::new);
+        AppState {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                limiter,
+                last_request: Mutex::new(None),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// The whole application: API routes, demo model or proxy, and the static widget.
+pub fn app(config: Config) -> Router {
+    let state = AppState::new(config);
+
+    let api = Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/models", get(models))
+        .route("/v1/demo/last-request", get(demo::last_request))
+        .route("/v1/{*rest}", axum::routing::any(api_not_found))
+        .route("/v1", axum::routing::any(api_not_found))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::api_guard,
+        ));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api)
+        .fallback_service(static_files::service(state.config().static_dir.clone()))
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    let mode = if st.config().is_demo() {
+        "demo"
+    } else {
+        "proxy"
+    };
+    let mut res = Json(json!({"status": "ok", "mode": mode})).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+async fn api_not_found(req: Request) -> Response {
+    error::openai_error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "{} {} is not served here: only POST /v1/chat/completions and GET /v1/models are",
+            req.method(),
+            req.uri().path()
+        ),
+        "invalid_request_error",
+        Some("unknown_url"),
+    )
+}
+
+async fn chat_completions(State(st): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let body = match guard::read_body(req, st.config().max_body).await {
+        Ok(b) => b,
+        Err(res) => return res,
+    };
+    if st.config().is_demo() {
+        demo::chat(st, body).await
+    } else {
+        proxy::chat(st, &headers, body).await
+    }
+}
+
+async fn models(State(st): State<AppState>) -> Response {
+    if st.config().is_demo() {
+        demo::models(&st)
+    } else {
+        proxy::models(st).await
+    }
+}
+
+/// One log line per request: method, path (without query), status, time, client.
+/// Headers and bodies are never logged, so neither is any key.
+async fn log_requests(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".into());
+    let res = next.run(req).await;
+    tracing::info!(
+        target: "confab_server::access",
+        %method,
+        path,
+        status = res.status().as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+        client,
+        "request"
+    );
+    res
+}
+
+/// Serves `config` on an already bound listener until `shutdown` resolves, then lets the
+/// requests in flight (streams included) finish.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app(config);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Starts the app on a free loopback port in a background task (for tests and benches).
+/// Returns the bound address; the server stops when `shutdown` resolves.
+pub async fn spawn(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(serve(listener, config, shutdown));
+    Ok((addr, handle))
+}
+
+/// What the binary runs: bind, print `listening on http://ADDR` as the first stdout line,
+/// serve until ctrl-c or SIGTERM, then finish the streams in flight.
+pub async fn run(config: Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{addr}");
+        let _ = out.flush();
+    }
+    match &config.upstream {
+        None => tracing::info!(
+            "no --upstream: answering with the offline demo model (send `/demo` to list its scenarios)"
+        ),
+        Some(up) => tracing::info!(
+            upstream = %up.display_base(),
+            auth = match up.auth { config::AuthStyle::Bearer => "bearer", config::AuthStyle::Azure { .. } => "azure api-key" },
+            key = if up.api_key.is_some() { "set" } else { "none" },
+            "proxying chat completions"
+        ),
+    }
+    if !config.static_dir.join("index.html").is_file() {
+        tracing::warn!(
+            dir = %config.static_dir.display(),
+            "no index.html in the static dir: the widget is not built (run `cargo xtask serve`)"
+        );
+    } else {
+        tracing::info!(dir = %config.static_dir.display(), "serving the widget");
+    }
+    serve(listener, config, shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM. A second signal during the graceful shutdown exits at once.
+async fn shutdown_signal() {
+    wait_for_signal().await;
+    tracing::info!("shutting down: finishing the requests in flight (signal again to stop now)");
+    tokio::spawn(async {
+        wait_for_signal().await;
+        tracing::warn!("second signal: stopping now");
+        std::process::exit(130);
+    });
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,418 @@
+//! The proxy to the configured upstream: the request is checked and clamped, the key is
+//! added here and only here, and the answer flows back chunk by chunk as it arrives.
+
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use serde_json::{json, Value};
+
+use crate::config::{AuthStyle, Config, Upstream};
+use crate::error::{bad_request, openai_error};
+use crate::AppState;
+
+/// The HTTP client for the upstream. Redirects are not followed (a redirect must never
+/// carry the key to another host) and environment proxies are ignored unless
+/// `--use-env-proxy` is given.
+pub fn client(config: &Config) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("confab-server/", env!("CARGO_PKG_VERSION")));
+    if !config.use_env_proxy {
+        b = b.no_proxy();
+    }
+    b.build()
+        .expect("the HTTP client builds with static settings")
+}
+
+/// Applies `--model`, `--allowed-models` and `--max-tokens` to a request body.
+/// Used by the proxy and by the demo model alike, so both behave the same.
+#[allow(clippy::result_large_err)]
+pub fn apply_policy(config: &Config, body: &mut Value) -> Result<(), Response> {
+    let Some(obj) = body.as_object_mut() else {
+        return Err(bad_request(
+            "the request body must be a JSON object",
+            "invalid_request",
+        ));
+    };
+    if !obj.get("messages").is_some_and(Value::is_array) {
+        return Err(bad_request(
+            "the request body needs a `messages` array",
+            "invalid_request",
+        ));
+    }
+    if let Some(pinned) = &config.model {
+        obj.insert("model".into(), Value::String(pinned.clone()));
+    } else if !config.allowed_models.is_empty() {
+        let asked = obj.get("model").and_then(Value::as_str).unwrap_or("");
+        if asked.is_empty() {
+            obj.insert(
+                "model".into(),
+                Value::String(config.allowed_models[0].clone()),
+            );
+        } else if !config.allowed_models.iter().any(|m| m == asked) {
+            let shown: String = asked.chars().take(100).collect();
+            return Err(openai_error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the model `{shown}` is not available here; allowed: {}",
+                    config.allowed_models.join(", ")
+                ),
+                "invalid_request_error",
+                Some("model_not_found"),
+            ));
+        }
+    }
+    if let Some(cap) = config.max_tokens {
+        let mut present = false;
+        for key in ["max_tokens", "max_completion_tokens"] {
+            match obj.get(key) {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    present = true;
+                    let over = match v.as_f64() {
+                        Some(n) => n > cap as f64 || n < 1.0,
+                        None => true,
+                    };
+                    if over {
+                        obj.insert(key.into(), json!(cap));
+                    }
+                }
+            }
+        }
+        if !present {
+            obj.insert("max_tokens".into(), json!(cap));
+        }
+    }
+    Ok(())
+}
+
+fn authorize(req: reqwest::RequestBuilder, up: &Upstream) -> reqwest::RequestBuilder {
+    let Some(key) = &up.api_key else {
+        return req;
+    };
+    let (name, value) = match &up.auth {
+        AuthStyle::Bearer => (
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {}", key.expose())),
+        ),
+        AuthStyle::Azure { .. } => (
+            HeaderName::from_static("api-key"),
+            HeaderValue::from_str(key.expose()),
+        ),
+    };
+    match value {
+        Ok(mut v) => {
+            v.set_sensitive(true);
+            req.header(name, v)
+        }
+        // Checked at startup in practice: a key with control characters cannot be sent.
+        Err(_) => req,
+    }
+}
+
+pub async fn chat(st: AppState, client_headers: &HeaderMap, body: Bytes) -> Response {
+    let config = st.config();
+    let up = config
+        .upstream
+        .as_ref()
+        .expect("proxy mode has an upstream");
+    let mut value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return bad_request(
+                format!("request body is not valid JSON: {e}"),
+                "invalid_json",
+            )
+        }
+    };
+    if let Err(res) = apply_policy(config, &mut value) {
+        return res;
+    }
+    let streaming = value.get("stream").and_then(Value::as_bool) == Some(true);
+    let out = match serde_json::to_vec(&value) {
+        Ok(b) => b,
+        Err(_) => return bad_request("request body could not be re-encoded", "invalid_request"),
+    };
+    let accept = client_headers
+        .get(header::ACCEPT)
+        .filter(|v| v.len() < 200)
+        .cloned()
+        .unwrap_or_else(|| {
+            HeaderValue::from_static(if streaming {
+                "text/event-stream"
+            } else {
+                "application/json"
+            })
+        });
+    let http = st.inner.http.as_ref().expect("proxy mode has a client");
+    let req = authorize(
+        http.post(up.url("chat/completions"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, accept)
+            .body(out),
+        up,
+    );
+    send_and_relay(config, up, req, "chat/completions").await
+}
+
+pub async fn models(st: AppState) -> Response {
+    let config = st.config();
+    if config.model.is_some() || !config.allowed_models.is_empty() {
+        return crate::demo::models(&st);
+    }
+    let up = config
+        .upstream
+        .as_ref()
+        .expect("proxy mode has an upstream");
+    let http = st.inner.http.as_ref().expect("proxy mode has a client");
+    let req = authorize(
+        http.get(up.url("models"))
+            .header(header::ACCEPT, "application/json"),
+        up,
+    );
+    send_and_relay(config, up, req, "models").await
+}
+
+async fn send_and_relay(
+    config: &Config,
+    up: &Upstream,
+    req: reqwest::RequestBuilder,
+    what: &str,
+) -> Response {
+    let start = Instant::now();
+    let res = match tokio::time::timeout(config.upstream_timeout, req.send()).await {
+        Err(_) => {
+            tracing::warn!(
+                path = what,
+                secs = config.upstream_timeout.as_secs(),
+                "upstream timed out"
+            );
+            return openai_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the upstream did not answer within {} s",
+                    config.upstream_timeout.as_secs()
+                ),
+                "upstream_error",
+                Some("upstream_timeout"),
+            );
+        }
+        Ok(Err(e)) => {
+            let why = describe(&e);
+            tracing::warn!(path = what, error = %why, "upstream request failed");
+            let (status, code) = if e.is_timeout() {
+                (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout")
+            } else {
+                (StatusCode::BAD_GATEWAY, "upstream_unreachable")
+            };
+            return openai_error(
+                status,
+                format!("could not reach the upstream: {why}"),
+                "upstream_error",
+                Some(code),
+            );
+        }
+        Ok(Ok(r)) => r,
+    };
+    let status = res.status();
+    tracing::info!(
+        path = what,
+        status = status.as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+        "upstream answered"
+    );
+    if !status.is_success() {
+        return relay_error(up, res).await;
+    }
+
+    let content_type = res.headers().get(header::CONTENT_TYPE).cloned();
+    let sse = content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
+    let kept = kept_headers(res.headers());
+    let body = Body::from_stream(relay(res.bytes_stream(), config.upstream_timeout, sse));
+    let mut out = Response::new(body);
+    *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
+    let h = out.headers_mut();
+    for (name, value) in kept {
+        h.append(name, value);
+    }
+    if let Some(ct) = content_type {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if sse {
+        h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    }
+    out
+}
+
+/// Response headers worth passing on; cookies, server details and organization names stay.
+fn kept_headers(h: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    h.iter()
+        .filter(|(name, _)| {
+            let n = name.as_str();
+            n == "retry-after"
+                || n == "x-request-id"
+                || n == "openai-processing-ms"
+                || n.starts_with("x-ratelimit-")
+        })
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
+}
+
+/// The upstream's body, chunk by chunk as it arrives. A chunk that takes longer than
+/// `idle` or a broken upstream ends the stream: with an SSE error event when the stream is
+/// between two events, else by dropping the connection (the client sees it truncated).
+fn relay(
+    upstream: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    idle: Duration,
+    sse: bool,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    struct State<S> {
+        upstream: std::pin::Pin<Box<S>>,
+        tail: Vec<u8>,
+        done: bool,
+    }
+    let state = State {
+        upstream: Box::pin(upstream),
+        tail: Vec::new(),
+        done: false,
+    };
+    futures_util::stream::unfold(state, move |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let why = match tokio::time::timeout(idle, st.upstream.next()).await {
+            Ok(Some(Ok(bytes))) => {
+                st.tail
+                    .extend_from_slice(&bytes[bytes.len().saturating_sub(4)..]);
+                let cut = st.tail.len().saturating_sub(4);
+                st.tail.drain(..cut);
+                return Some((Ok(bytes), st));
+            }
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => format!("the upstream stream broke: {}", describe(&e)),
+            Err(_) => format!("the upstream sent nothing for {} s", idle.as_secs()),
+        };
+        tracing::warn!(error = %why, "relay ended early");
+        st.done = true;
+        let boundary = st.tail.is_empty()
+            || st.tail.ends_with(b"\n\n")
+            || st.tail.ends_with(b"\r\n\r\n")
+            || st.tail.ends_with(b"\r\r");
+        if sse && boundary {
+            let event = json!({"error": {"message": why, "type": "upstream_error", "param": null, "code": "upstream_stream_error"}});
+            Some((Ok(Bytes::from(format!("data: {event}\n\n"))), st))
+        } else {
+            Some((Err(std::io::Error::other(why)), st))
+        }
+    })
+}
+
+/// An upstream error, passed on in the OpenAI shape and scrubbed of the key.
+/// 401 from the upstream means the server's key is wrong: that is a 502 for the client,
+/// whose own credentials play no part. 5xx become 502 (504 stays 504).
+async fn relay_error(up: &Upstream, res: reqwest::Response) -> Response {
+    let status = res.status().as_u16();
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut raw = Vec::new();
+    let mut stream = res.bytes_stream();
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            raw.extend_from_slice(&chunk);
+            if raw.len() > 64 * 1024 {
+                raw.truncate(64 * 1024);
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), read).await;
+    let mut text = String::from_utf8_lossy(&raw).into_owned();
+    if let Some(key) = &up.api_key {
+        text = text.replace(key.expose(), "[redacted]");
+    }
+
+    if status == 401 {
+        return openai_error(
+            StatusCode::BAD_GATEWAY,
+            "the upstream refused this server's API key (HTTP 401): the server's key needs fixing",
+            "upstream_error",
+            Some("upstream_unauthorized"),
+        );
+    }
+    let out_status = match status {
+        504 => StatusCode::GATEWAY_TIMEOUT,
+        500..=599 => StatusCode::BAD_GATEWAY,
+        s => StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY),
+    };
+    let parsed: Option<Value> = serde_json::from_str(&text)
+        .ok()
+        .filter(|v: &Value| v.get("error").is_some_and(Value::is_object));
+    let mut out = match parsed {
+        Some(v) if status < 500 => (out_status, axum::Json(v)).into_response(),
+        Some(v) => {
+            let msg = v["error"]["message"].as_str().unwrap_or("").to_string();
+            openai_error(
+                out_status,
+                format!("the upstream failed (HTTP {status}): {msg}"),
+                "upstream_error",
+                Some("upstream_error"),
+            )
+        }
+        None => {
+            let snippet: String = text.trim().chars().take(300).collect();
+            let kind = if status < 500 {
+                "invalid_request_error"
+            } else {
+                "upstream_error"
+            };
+            openai_error(
+                out_status,
+                format!("the upstream answered HTTP {status}: {snippet}"),
+                kind,
+                Some("upstream_error"),
+            )
+        }
+    };
+    if let Some(ra) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, ra);
+    }
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
+}
+
+/// A reqwest error in words, without the URL (which is ours anyway, but stays out of
+/// client-facing text) and never with headers.
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body error"
+    } else if e.is_request() {
+        "request error"
+    } else {
+        "error"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
