@@ -84,7 +84,10 @@ impl Delta {
     /// Reasoning text from whichever field the server used (both, concatenated, if a
     /// server sends both and they differ).
     pub fn reasoning_text(&self) -> Option<String> {
-        match (non_empty(&self.reasoning_content), non_empty(&self.reasoning)) {
+        match (
+            non_empty(&self.reasoning_content),
+            non_empty(&self.reasoning),
+        ) {
             (Some(a), Some(b)) if a == b => Some(a.to_owned()),
             (Some(a), Some(b)) => Some(format!("{a}{b}")),
             (Some(a), None) | (None, Some(a)) => Some(a.to_owned()),

@@ -95,7 +95,10 @@ impl ApiError {
     }
 
     pub fn empty_answer() -> Self {
-        Self::new(ErrorKind::EmptyAnswer, "The model finished without answering.")
+        Self::new(
+            ErrorKind::EmptyAnswer,
+            "The model finished without answering.",
+        )
     }
 
     pub fn bad_response(detail: impl Into<String>) -> Self {
@@ -167,11 +170,8 @@ fn fill_from_value(err: &mut ApiError, value: &Value, depth: u8) {
         return;
     }
     match value {
-        Value::String(s) => {
-            if err.message.is_empty() {
-                err.message = s.clone();
-            }
-        }
+        Value::String(s) if err.message.is_empty() => err.message = s.clone(),
+        Value::String(_) => {}
         Value::Array(items) => {
             if let Some(first) = items.first() {
                 fill_from_value(err, first, depth + 1);
@@ -433,9 +433,10 @@ impl fmt::Display for ApiError {
             ErrorKind::Truncated if msg.is_empty() => ApiError::truncated().message,
             ErrorKind::EmptyAnswer if msg.is_empty() => ApiError::empty_answer().message,
             ErrorKind::Truncated | ErrorKind::EmptyAnswer => msg.to_owned(),
-            ErrorKind::Timeout => {
-                with_detail(format!("The server took too long to answer{status}"), detail)
-            }
+            ErrorKind::Timeout => with_detail(
+                format!("The server took too long to answer{status}"),
+                detail,
+            ),
             ErrorKind::BadResponse => with_detail(
                 "The server sent an answer Confab could not read".to_owned(),
                 detail,

@@ -9,3 +9,5 @@ pub mod chunk;
 pub mod error;
 pub mod sse;
 pub mod stream;
+pub mod conversation;
+pub mod estimate;

@@ -379,7 +379,10 @@ pub fn parse_completion_json(body: &str) -> Result<Vec<StreamEvent>, ApiError> {
         let mut s = ChatStream::new();
         let mut events = s.push(body.as_bytes());
         events.extend(s.finish());
-        return match events.iter().position(|e| matches!(e, StreamEvent::Error(_))) {
+        return match events
+            .iter()
+            .position(|e| matches!(e, StreamEvent::Error(_)))
+        {
             Some(i) => match events.swap_remove(i) {
                 StreamEvent::Error(e) => Err(e),
                 _ => unreachable!(),

@@ -35,7 +35,10 @@ fn delta_missing() {
 fn role_variants() {
     for (json, role) in [
         (r#"{"choices":[{"delta":{"content":"a"}}]}"#, None),
-        (r#"{"choices":[{"delta":{"role":null,"content":"a"}}]}"#, None),
+        (
+            r#"{"choices":[{"delta":{"role":null,"content":"a"}}]}"#,
+            None,
+        ),
         (r#"{"choices":[{"delta":{"role":"","content":"a"}}]}"#, None),
         (
             r#"{"choices":[{"delta":{"role":"assistant","content":"a"}}]}"#,

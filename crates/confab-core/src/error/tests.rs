@@ -18,7 +18,9 @@ fn openai_error_body() {
     assert_eq!(e.retry_after_secs, None);
     let shown = e.to_string();
     assert!(
-        shown.starts_with("The server refused the request: check the API key (HTTP 401): Incorrect API key"),
+        shown.starts_with(
+            "The server refused the request: check the API key (HTTP 401): Incorrect API key"
+        ),
         "{shown}"
     );
     assert!(shown.ends_with("api-keys."), "{shown}");
@@ -39,12 +41,15 @@ fn azure_error_body_with_innererror() {
     let e = parse_error_body(400, body, None);
     assert_eq!(e.code.as_deref(), Some("content_filter"));
     assert!(e.message.starts_with("The response was filtered"));
-    assert!(e.to_string().starts_with("The server rejected the request (HTTP 400): The response was filtered"));
+    assert!(e
+        .to_string()
+        .starts_with("The server rejected the request (HTTP 400): The response was filtered"));
 }
 
 #[test]
 fn azure_error_with_only_innererror_code() {
-    let body = r#"{"error":{"message":"blocked","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#;
+    let body =
+        r#"{"error":{"message":"blocked","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#;
     let e = parse_error_body(400, body, None);
     assert_eq!(e.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
 }
@@ -54,13 +59,23 @@ fn azure_deployment_not_found() {
     let body = r#"{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}"#;
     let e = parse_error_body(404, body, None);
     assert_eq!(e.code.as_deref(), Some("DeploymentNotFound"));
-    assert_eq!(e.message, "The API deployment for this resource does not exist.");
+    assert_eq!(
+        e.message,
+        "The API deployment for this resource does not exist."
+    );
 }
 
 #[test]
 fn ollama_error_string() {
-    let e = parse_error_body(404, r#"{"error":"model \"llama9\" not found, try pulling it first"}"#, None);
-    assert_eq!(e.message, "model \"llama9\" not found, try pulling it first");
+    let e = parse_error_body(
+        404,
+        r#"{"error":"model \"llama9\" not found, try pulling it first"}"#,
+        None,
+    );
+    assert_eq!(
+        e.message,
+        "model \"llama9\" not found, try pulling it first"
+    );
     assert_eq!(e.code, None);
 }
 
@@ -68,7 +83,10 @@ fn ollama_error_string() {
 fn vllm_and_fastapi_bodies() {
     let vllm = r#"{"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","param":null,"code":400}"#;
     let e = parse_error_body(400, vllm, None);
-    assert_eq!(e.message, "This model's maximum context length is 4096 tokens.");
+    assert_eq!(
+        e.message,
+        "This model's maximum context length is 4096 tokens."
+    );
     assert_eq!(e.code.as_deref(), Some("BadRequestError"));
 
     let e = parse_error_body(401, r#"{"detail":"Not authenticated"}"#, None);
@@ -134,10 +152,16 @@ fn empty_body_uses_the_reason_phrase() {
     let e = parse_error_body(503, "", None);
     assert_eq!(e.message, "Service Unavailable");
     // The reason phrase is not repeated in the sentence.
-    assert_eq!(e.to_string(), "The server had a problem answering (HTTP 503).");
+    assert_eq!(
+        e.to_string(),
+        "The server had a problem answering (HTTP 503)."
+    );
     let e = parse_error_body(599, "   ", None);
     assert_eq!(e.message, "");
-    assert_eq!(e.to_string(), "The server had a problem answering (HTTP 599).");
+    assert_eq!(
+        e.to_string(),
+        "The server had a problem answering (HTTP 599)."
+    );
 }
 
 #[test]
@@ -163,7 +187,10 @@ fn rate_limit_retry_after_variants() {
     );
     assert_eq!(parse_error_body(429, "", None).retry_after_secs, None);
     assert_eq!(parse_error_body(429, "", Some("-3")).retry_after_secs, None);
-    assert_eq!(parse_error_body(429, "", Some("1.5")).retry_after_secs, None);
+    assert_eq!(
+        parse_error_body(429, "", Some("1.5")).retry_after_secs,
+        None
+    );
     let e = parse_error_body(429, "", Some("1"));
     assert!(e.to_string().ends_with("Try again in 1 second."));
     let e = parse_error_body(429, "", Some("600"));
@@ -171,7 +198,10 @@ fn rate_limit_retry_after_variants() {
     let e = parse_error_body(429, "", Some("99999999999999999999999999"));
     assert_eq!(e.retry_after_secs, Some(u64::MAX));
     // 503 also carries Retry-After.
-    assert_eq!(parse_error_body(503, "", Some("5")).retry_after_secs, Some(5));
+    assert_eq!(
+        parse_error_body(503, "", Some("5")).retry_after_secs,
+        Some(5)
+    );
 }
 
 #[test]
@@ -208,7 +238,10 @@ fn stream_payloads() {
     let e = ApiError::from_stream_payload(r#"{"message":"overloaded"}"#);
     assert_eq!(e.message, "overloaded");
     let e = ApiError::from_stream_payload(r#"{"error":{"code":"overloaded_error"}}"#);
-    assert_eq!(e.to_string(), "The model stopped with an error (overloaded_error).");
+    assert_eq!(
+        e.to_string(),
+        "The model stopped with an error (overloaded_error)."
+    );
 }
 
 #[test]
@@ -225,7 +258,10 @@ fn display_sentences_for_every_kind() {
         ApiError::empty_answer().to_string(),
         "The model finished without answering."
     );
-    assert_eq!(ApiError::timeout().to_string(), "The server took too long to answer.");
+    assert_eq!(
+        ApiError::timeout().to_string(),
+        "The server took too long to answer."
+    );
     assert_eq!(
         ApiError::bad_response("a data frame is not JSON").to_string(),
         "The server sent an answer Confab could not read: a data frame is not JSON."
@@ -260,7 +296,11 @@ fn titles() {
 
 #[test]
 fn serde_round_trip_leaves_out_empty_fields() {
-    let e = parse_error_body(429, r#"{"error":{"message":"slow down","code":"rate_limit_exceeded"}}"#, Some("3"));
+    let e = parse_error_body(
+        429,
+        r#"{"error":{"message":"slow down","code":"rate_limit_exceeded"}}"#,
+        Some("3"),
+    );
     let json = serde_json::to_string(&e).unwrap();
     assert_eq!(
         json,
@@ -269,5 +309,8 @@ fn serde_round_trip_leaves_out_empty_fields() {
     assert_eq!(serde_json::from_str::<ApiError>(&json).unwrap(), e);
     let minimal: ApiError = serde_json::from_str(r#"{"kind":"truncated"}"#).unwrap();
     assert_eq!(minimal.kind, ErrorKind::Truncated);
-    assert_eq!(serde_json::to_string(&ApiError::timeout()).unwrap(), r#"{"kind":"timeout","message":""}"#);
+    assert_eq!(
+        serde_json::to_string(&ApiError::timeout()).unwrap(),
+        r#"{"kind":"timeout","message":""}"#
+    );
 }

@@ -146,10 +146,7 @@ fn data_with_or_without_a_space() {
 
 #[test]
 fn multi_line_data_is_joined_with_newlines() {
-    assert_eq!(
-        datas(&all(b"data: a\ndata:\ndata: c\n\n")),
-        vec!["a\n\nc"]
-    );
+    assert_eq!(datas(&all(b"data: a\ndata:\ndata: c\n\n")), vec!["a\n\nc"]);
 }
 
 #[test]
@@ -228,7 +225,10 @@ fn finish_resets_for_a_new_stream() {
     let mut d = SseDecoder::new();
     d.push(b"id: 1\ndata: half").unwrap();
     d.finish().unwrap();
-    assert_eq!(d.push(b"\xEF\xBB\xBFdata: new\n\n").unwrap(), vec![ev("new")]);
+    assert_eq!(
+        d.push(b"\xEF\xBB\xBFdata: new\n\n").unwrap(),
+        vec![ev("new")]
+    );
 }
 
 #[test]

@@ -63,7 +63,10 @@ fn text_arrives_chunk_by_chunk() {
         s.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"A\"}}]}\n\n"),
         vec![content("A")]
     );
-    assert_eq!(s.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"B\"}}]}\n"), vec![]);
+    assert_eq!(
+        s.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"B\"}}]}\n"),
+        vec![]
+    );
     assert_eq!(s.push(b"\n"), vec![content("B")]);
     assert!(!s.is_done());
     assert_eq!(s.push(b"data: [DONE]\n\n"), vec![]);
@@ -78,8 +81,7 @@ fn done_is_matched_exactly() {
     let events = run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: [done]\n\n");
     assert_eq!(error_kind(&events), Some(ErrorKind::BadResponse));
     // "data:[DONE]" without the space is the marker (the space is optional in SSE).
-    let events =
-        run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata:[DONE]\n\n");
+    let events = run("data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata:[DONE]\n\n");
     assert_eq!(events, vec![content("x")]);
 }
 
@@ -119,7 +121,10 @@ fn empty_answer_explains_the_finish_reason() {
     );
     let err = the_error(&events);
     assert_eq!(err.kind, ErrorKind::EmptyAnswer);
-    assert_eq!(err.to_string(), "The provider's content filter blocked the answer.");
+    assert_eq!(
+        err.to_string(),
+        "The provider's content filter blocked the answer."
+    );
     let events = run("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}\n\n");
     assert!(the_error(&events).to_string().contains("token limit"));
     let events = run("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n");
@@ -134,7 +139,10 @@ fn reasoning_only_answer_is_not_empty() {
     ));
     assert_eq!(
         events,
-        vec![reasoning("thinking"), StreamEvent::Finish(FinishReason::Length)]
+        vec![
+            reasoning("thinking"),
+            StreamEvent::Finish(FinishReason::Length)
+        ]
     );
 }
 
@@ -144,7 +152,10 @@ fn end_without_done_after_finish_reason_is_success() {
         "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\n",
         "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
     ));
-    assert_eq!(events, vec![content("ok"), StreamEvent::Finish(FinishReason::Stop)]);
+    assert_eq!(
+        events,
+        vec![content("ok"), StreamEvent::Finish(FinishReason::Stop)]
+    );
 }
 
 #[test]
@@ -153,7 +164,10 @@ fn end_without_done_or_finish_is_truncated_and_keeps_the_text() {
     assert_eq!(events[0], content("The answer is"));
     let err = the_error(&events);
     assert_eq!(err.kind, ErrorKind::Truncated);
-    assert_eq!(err.to_string(), "The answer was cut off before it finished.");
+    assert_eq!(
+        err.to_string(),
+        "The answer was cut off before it finished."
+    );
 }
 
 #[test]
@@ -191,7 +205,10 @@ fn error_null_is_not_an_error() {
         "data: {\"error\":null,\"choices\":[{\"delta\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}\n\n",
         "data: [DONE]\n\n",
     ));
-    assert_eq!(events, vec![content("fine"), StreamEvent::Finish(FinishReason::Stop)]);
+    assert_eq!(
+        events,
+        vec![content("fine"), StreamEvent::Finish(FinishReason::Stop)]
+    );
 }
 
 #[test]
@@ -219,8 +236,14 @@ fn a_frame_that_is_not_json_is_a_bad_response_in_plain_words() {
         "The server sent an answer Confab could not read: a piece of the streamed answer is not valid JSON (it starts with “{oops”)."
     );
     // JSON but not an object.
-    assert_eq!(error_kind(&run("data: 42\n\n")), Some(ErrorKind::BadResponse));
-    assert_eq!(error_kind(&run("data: \"text\"\n\n")), Some(ErrorKind::BadResponse));
+    assert_eq!(
+        error_kind(&run("data: 42\n\n")),
+        Some(ErrorKind::BadResponse)
+    );
+    assert_eq!(
+        error_kind(&run("data: \"text\"\n\n")),
+        Some(ErrorKind::BadResponse)
+    );
 }
 
 #[test]
@@ -244,7 +267,10 @@ fn keep_alives_and_empty_frames_are_ignored() {
         "event: ping\ndata: {\"type\":\"ping\"}\n\n",
         "data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}\n\n",
     ));
-    assert_eq!(events, vec![content("x"), StreamEvent::Finish(FinishReason::Stop)]);
+    assert_eq!(
+        events,
+        vec![content("x"), StreamEvent::Finish(FinishReason::Stop)]
+    );
 }
 
 #[test]
@@ -259,7 +285,10 @@ fn role_variants_and_null_content() {
         "data: {}\n\n",
         "data: [DONE]\n\n",
     ));
-    assert_eq!(events, vec![content("abc"), StreamEvent::Finish(FinishReason::Stop)]);
+    assert_eq!(
+        events,
+        vec![content("abc"), StreamEvent::Finish(FinishReason::Stop)]
+    );
 }
 
 #[test]
@@ -322,7 +351,10 @@ fn unknown_finish_reasons_are_kept() {
         let events = run(&format!(
             "data: {{\"choices\":[{{\"delta\":{{\"content\":\"x\"}},\"finish_reason\":\"{wire}\"}}]}}\n\n"
         ));
-        assert_eq!(events, vec![content("x"), StreamEvent::Finish(expected.clone())]);
+        assert_eq!(
+            events,
+            vec![content("x"), StreamEvent::Finish(expected.clone())]
+        );
         assert_eq!(expected.as_str(), wire);
     }
 }
@@ -333,7 +365,10 @@ fn finish_is_reported_once() {
         "data: {\"choices\":[{\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}\n\n",
         "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
     ));
-    assert_eq!(events, vec![content("x"), StreamEvent::Finish(FinishReason::Stop)]);
+    assert_eq!(
+        events,
+        vec![content("x"), StreamEvent::Finish(FinishReason::Stop)]
+    );
 }
 
 #[test]
@@ -363,8 +398,16 @@ fn repeated_usage_is_reported_when_it_changes() {
     assert_eq!(
         usages,
         vec![
-            Usage { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-            Usage { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+            Usage {
+                prompt_tokens: 5,
+                completion_tokens: 1,
+                total_tokens: 6
+            },
+            Usage {
+                prompt_tokens: 5,
+                completion_tokens: 2,
+                total_tokens: 7
+            },
         ]
     );
 }
@@ -373,7 +416,9 @@ fn repeated_usage_is_reported_when_it_changes() {
 fn adjacent_text_in_one_push_is_merged() {
     let mut input = String::new();
     for i in 0..100 {
-        input.push_str(&format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{i} \"}}}}]}}\n\n"));
+        input.push_str(&format!(
+            "data: {{\"choices\":[{{\"delta\":{{\"content\":\"{i} \"}}}}]}}\n\n"
+        ));
     }
     let mut s = ChatStream::new();
     let events = s.push(input.as_bytes());
@@ -392,21 +437,34 @@ fn content_type_detection() {
 
 #[test]
 fn finish_reason_serde_uses_the_wire_string() {
-    assert_eq!(serde_json::to_string(&FinishReason::ContentFilter).unwrap(), "\"content_filter\"");
+    assert_eq!(
+        serde_json::to_string(&FinishReason::ContentFilter).unwrap(),
+        "\"content_filter\""
+    );
     assert_eq!(
         serde_json::from_str::<FinishReason>("\"end_turn\"").unwrap(),
         FinishReason::Other("end_turn".into())
     );
-    assert_eq!(serde_json::from_str::<FinishReason>("\"stop\"").unwrap(), FinishReason::Stop);
+    assert_eq!(
+        serde_json::from_str::<FinishReason>("\"stop\"").unwrap(),
+        FinishReason::Stop
+    );
     assert!(FinishReason::Stop.is_complete());
     assert!(!FinishReason::Length.is_complete());
 }
 
 #[test]
 fn usage_serde_round_trip() {
-    let u = Usage { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 };
+    let u = Usage {
+        prompt_tokens: 1,
+        completion_tokens: 2,
+        total_tokens: 3,
+    };
     let json = serde_json::to_string(&u).unwrap();
-    assert_eq!(json, r#"{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}"#);
+    assert_eq!(
+        json,
+        r#"{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}"#
+    );
     assert_eq!(serde_json::from_str::<Usage>(&json).unwrap(), u);
 }
 
@@ -427,7 +485,11 @@ mod completion {
             parse_completion_json(body).unwrap(),
             vec![
                 content("Hello there."),
-                StreamEvent::Usage(Usage { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 }),
+                StreamEvent::Usage(Usage {
+                    prompt_tokens: 9,
+                    completion_tokens: 12,
+                    total_tokens: 21
+                }),
                 StreamEvent::Finish(FinishReason::Stop),
             ]
         );
@@ -438,7 +500,11 @@ mod completion {
         let body = r#"{"choices":[{"message":{"role":"assistant","content":"4","reasoning_content":"2+2"},"finish_reason":"stop"}]}"#;
         assert_eq!(
             parse_completion_json(body).unwrap(),
-            vec![reasoning("2+2"), content("4"), StreamEvent::Finish(FinishReason::Stop)]
+            vec![
+                reasoning("2+2"),
+                content("4"),
+                StreamEvent::Finish(FinishReason::Stop)
+            ]
         );
         let body = r#"{"choices":[{"message":{"content":"<think>hmm</think>\n\nyes"}}]}"#;
         assert_eq!(
@@ -449,8 +515,10 @@ mod completion {
 
     #[test]
     fn error_object_with_status_200() {
-        let err = parse_completion_json(r#"{"error":{"message":"model overloaded","code":"overloaded"}}"#)
-            .unwrap_err();
+        let err = parse_completion_json(
+            r#"{"error":{"message":"model overloaded","code":"overloaded"}}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Http);
         assert_eq!(err.message, "model overloaded");
         assert_eq!(err.code.as_deref(), Some("overloaded"));
@@ -458,15 +526,26 @@ mod completion {
 
     #[test]
     fn empty_and_malformed_answers() {
-        let err = parse_completion_json(r#"{"choices":[{"message":{"content":null},"finish_reason":"content_filter"}]}"#)
-            .unwrap_err();
+        let err = parse_completion_json(
+            r#"{"choices":[{"message":{"content":null},"finish_reason":"content_filter"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ErrorKind::EmptyAnswer);
-        assert_eq!(parse_completion_json(r#"{"choices":[]}"#).unwrap_err().kind, ErrorKind::EmptyAnswer);
+        assert_eq!(
+            parse_completion_json(r#"{"choices":[]}"#).unwrap_err().kind,
+            ErrorKind::EmptyAnswer
+        );
         let err = parse_completion_json("<html>oops</html>").unwrap_err();
         assert_eq!(err.kind, ErrorKind::BadResponse);
         assert!(err.to_string().contains("not JSON"), "{err}");
-        assert_eq!(parse_completion_json("").unwrap_err().kind, ErrorKind::BadResponse);
-        assert_eq!(parse_completion_json("[1,2]").unwrap_err().kind, ErrorKind::BadResponse);
+        assert_eq!(
+            parse_completion_json("").unwrap_err().kind,
+            ErrorKind::BadResponse
+        );
+        assert_eq!(
+            parse_completion_json("[1,2]").unwrap_err().kind,
+            ErrorKind::BadResponse
+        );
     }
 
     #[test]

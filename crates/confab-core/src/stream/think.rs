@@ -225,7 +225,10 @@ mod tests {
 
     #[test]
     fn an_empty_think_block_leaves_just_the_answer() {
-        assert_eq!(split(&["<think>\n\n</think>\n\nHi"]), ("Hi".into(), "\n\n".into()));
+        assert_eq!(
+            split(&["<think>\n\n</think>\n\nHi"]),
+            ("Hi".into(), "\n\n".into())
+        );
     }
 
     #[test]
