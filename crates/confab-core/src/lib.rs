@@ -2,12 +2,15 @@
 //!
 //! The widget (`confab`) and the server (`confab-server`) both build on these types.
 
-pub mod protocol;
-pub mod widget_config;
-pub mod image_check;
 pub mod chunk;
+pub mod conversation;
 pub mod error;
+pub mod estimate;
+pub mod highlight;
+pub mod image_check;
+pub mod link;
+pub mod markdown;
+pub mod protocol;
 pub mod sse;
 pub mod stream;
-pub mod conversation;
-pub mod estimate;
+pub mod widget_config;
