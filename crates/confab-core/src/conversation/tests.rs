@@ -513,6 +513,9 @@ fn a_thousand_messages_stream_and_load_quickly() {
     assert_eq!(path.len(), 1000);
     let req = back.build_request(last.unwrap(), no_images);
     assert_eq!(req.messages.len(), 1000);
+    // The UI shows "n / m" on every message.
+    let shown: usize = path.iter().map(|n| back.siblings(n.id).1).sum();
+    assert_eq!(shown, 1000);
     // Generous: this is about avoiding quadratic walks, not a benchmark.
     assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
 }
