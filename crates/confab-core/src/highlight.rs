@@ -1003,15 +1003,13 @@ fn number_end(bytes: &[u8], i: usize, end: usize) -> usize {
     let mut j = i + 1;
     while j < end {
         let c = bytes[j];
-        if c.is_ascii_alphanumeric() || c == b'_' {
-            j += 1;
-        } else if c == b'.' && j + 1 < end && bytes[j + 1].is_ascii_digit() {
-            j += 1;
-        } else if matches!(c, b'+' | b'-') && !hex && matches!(bytes[j - 1], b'e' | b'E') {
-            j += 1;
-        } else {
+        let digit_part = c.is_ascii_alphanumeric() || c == b'_';
+        let fraction = c == b'.' && j + 1 < end && bytes[j + 1].is_ascii_digit();
+        let exponent_sign = matches!(c, b'+' | b'-') && !hex && matches!(bytes[j - 1], b'e' | b'E');
+        if !(digit_part || fraction || exponent_sign) {
             break;
         }
+        j += 1;
     }
     j
 }

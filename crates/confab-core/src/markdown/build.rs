@@ -469,13 +469,10 @@ impl Builder<'_> {
         // An opening `$$` or `\[` without its closer (yet): math, not a paragraph of `$$`.
         let source = &self.src[range.clone()];
         let trimmed = source.trim_start();
-        let opener = if trimmed.starts_with("$$") && !trimmed[2..].contains("$$") {
-            Some(2)
-        } else if trimmed.starts_with("\\[") && !trimmed[2..].contains("\\]") {
-            Some(2)
-        } else {
-            None
-        };
+        let unclosed = (trimmed.starts_with("$$") && !trimmed[2..].contains("$$"))
+            || (trimmed.starts_with("\\[") && !trimmed[2..].contains("\\]"));
+        // Both openers are two bytes long.
+        let opener = unclosed.then_some(2);
         if let Some(len) = opener {
             let inner_start = range.start + (source.len() - trimmed.len()) + len;
             let tex = math::clean_tex(self.src, range.start, &self.src[inner_start..range.end]);
