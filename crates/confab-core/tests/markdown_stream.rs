@@ -173,7 +173,16 @@ fn open_display_math_streams_as_math() {
             closed: false
         }]
     );
-    doc.push("b}\n$$\n");
+    doc.push("b}\n$");
+    assert_eq!(
+        doc.tail(),
+        &[Block::Math {
+            tex: "\\frac{a}{b}".into(),
+            closed: false
+        }],
+        "half a closing delimiter does not flash"
+    );
+    doc.push("$\n");
     assert_eq!(
         doc.tail(),
         &[Block::Math {

@@ -476,6 +476,8 @@ impl Builder<'_> {
         if let Some(len) = opener {
             let inner_start = range.start + (source.len() - trimmed.len()) + len;
             let tex = math::clean_tex(self.src, range.start, &self.src[inner_start..range.end]);
+            // Half a closing delimiter (`$` of `$$`, `\` of `\]`) is not part of the formula.
+            let tex = tex.trim_end_matches(['$', '\\']).trim_end().to_string();
             return Block::Math { tex, closed: false };
         }
         Block::Paragraph(inlines)

@@ -17,6 +17,9 @@
 //! definitions (`[1]: https://…`) apply to the whole document, so until [`StreamingDoc::finish`]
 //! a reference link is only resolved when its definition is in the same part (frozen chunk
 //! or tail) as the link. `finish` parses the whole text once and settles them.
+//!
+//! Freezing is per top-level block: a single long list, block quote or code block stays in
+//! the tail until it ends, so re-parse cost grows with that block (not with the document).
 
 use super::build::parse_blocks;
 use super::Block;
