@@ -50,6 +50,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "echo",
         "the exact JSON body received, pretty-printed in a json code block",
     ),
+    (
+        "malformed",
+        "odd but survivable frames: a comment, `choices: []`, invalid JSON, no delta",
+    ),
 ];
 
 /// How the answer ends.
@@ -69,6 +73,8 @@ struct Answer {
     /// Pause between chunks; `None`: `--demo-delay-ms`.
     delay: Option<Duration>,
     words_per_chunk: usize,
+    /// Insert odd frames a client must survive (`/demo malformed`).
+    malformed: bool,
 }
 
 impl Answer {
@@ -79,6 +85,7 @@ impl Answer {
             ending: Ending::Stop,
             delay: None,
             words_per_chunk: 3,
+            malformed: false,
         }
     }
 }
@@ -260,6 +267,8 @@ fn complete_response(id: String, model: String, answer: Answer, usage: Value) ->
 
 enum Step {
     Data(String),
+    /// Bytes sent as they are (comments, `data:` without a space).
+    Raw(String),
     Fail,
 }
 
@@ -281,10 +290,30 @@ fn stream_response(
         .to_string()
     };
     let mut steps: Vec<Step> = Vec::new();
+    if answer.malformed {
+        // Azure's prompt-filter chunk comes first, with no choices.
+        steps.push(Step::Data(
+            json!({"id": "", "object": "", "created": 0, "model": "", "choices": [],
+                   "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]})
+            .to_string(),
+        ));
+        steps.push(Step::Raw(": keep-alive comment\n\n".into()));
+    }
     steps.push(Step::Data(chunk(
         json!({"role": "assistant", "content": ""}),
         Value::Null,
     )));
+    if answer.malformed {
+        steps.push(Step::Data("{this is not json".into()));
+        steps.push(Step::Raw(format!(
+            "data:{}\n\n",
+            json!({"id": id, "object": "chat.completion.chunk", "model": model, "choices": [{"index": 0, "finish_reason": null}]})
+        )));
+        steps.push(Step::Data(chunk(
+            json!({"role": null, "content": null}),
+            Value::Null,
+        )));
+    }
     if let Some(r) = &answer.reasoning {
         for piece in split_words(r, answer.words_per_chunk) {
             steps.push(Step::Data(chunk(
@@ -327,6 +356,7 @@ fn stream_response(
             }
             let item = match step {
                 Step::Data(data) => Ok(Bytes::from(format!("data: {data}\n\n"))),
+                Step::Raw(raw) => Ok(Bytes::from(raw)),
                 Step::Fail => Err(std::io::Error::other("demo: connection cut on purpose")),
             };
             Some((item, (steps, false)))
@@ -466,6 +496,15 @@ fn scenario(name: &str, req: &ChatRequest, raw_body: &[u8]) -> Answer {
             )
         },
         "markdown-attack" => Answer::text(MARKDOWN_ATTACK.to_string()),
+        "malformed" => Answer {
+            malformed: true,
+            ..Answer::text(
+                "This answer came after a chunk with no choices, a comment, a frame of \
+                 invalid JSON, a chunk without a delta and one with null content. A tolerant \
+                 client shows just this text."
+                    .to_string(),
+            )
+        },
         "echo" => {
             let pretty = pretty_json(raw_body)
                 .unwrap_or_else(|| String::from_utf8_lossy(raw_body).into_owned());

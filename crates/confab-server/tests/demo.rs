@@ -293,6 +293,7 @@ async fn scenario_long_math_code_attack_and_list() {
         "reasoning",
         "markdown-attack",
         "echo",
+        "malformed",
     ] {
         assert!(list.contains(&format!("`/demo {name}`")), "{name}");
     }
@@ -468,4 +469,32 @@ async fn demo_applies_the_same_model_and_token_policy() {
     .unwrap();
     let text = full["choices"][0]["message"]["content"].as_str().unwrap();
     assert!(text.contains("| max_tokens | `50` |"), "{text}");
+}
+
+#[tokio::test]
+async fn scenario_malformed_sends_odd_frames_then_a_normal_answer() {
+    let server = start(demo_config()).await;
+    let res = post(
+        &server,
+        &json!({"stream": true, "messages": [user("/demo malformed")]}),
+    )
+    .await;
+    let raw = res.text().await.unwrap();
+    assert!(raw.contains("\"choices\":[]"));
+    assert!(raw.contains("\n: keep-alive comment\n\n"));
+    assert!(raw.contains("data: {this is not json\n\n"));
+    assert!(raw.contains("\ndata:{"));
+    assert!(raw.ends_with("data: [DONE]\n\n"));
+    let mut dec = confab_core::sse::SseDecoder::new();
+    let events = dec.push(raw.as_bytes()).unwrap();
+    let text: String = events
+        .iter()
+        .filter_map(|e| serde_json::from_str::<Value>(&e.data).ok())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    assert!(text.starts_with("This answer came after"), "{text}");
 }
