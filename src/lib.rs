@@ -1,1 +1,22 @@
-//! The Confab widget.
+//! The Confab widget: a chat panel for OpenAI-compatible chat APIs.
+//!
+//! `start` mounts the playground page when the document has `#confab-app`; the embed
+//! loader calls `mount` for each widget it creates inside a shadow root.
+
+pub mod chat;
+pub mod components;
+pub mod i18n;
+pub mod image_prep;
+pub mod images;
+pub mod markdown_view;
+pub mod mount;
+pub mod storage;
+pub mod transport;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    mount::mount_page_if_present();
+}

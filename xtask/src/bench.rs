@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: prints figures, never asserts times (the machines are shared).
 
 use crate::sizes::{kb, print_table, row_for, size_rows};
-use crate::util::{cmd, root, exec, Result};
+use crate::util::{cmd, exec, root, Result};
 use std::process::ExitCode;
 
 pub fn run() -> Result<ExitCode> {
@@ -19,12 +19,28 @@ pub fn run() -> Result<ExitCode> {
     println!("\n== SSE decoder throughput ==");
     exec(cmd(
         "cargo",
-        &["run", "--release", "-q", "-p", "confab-core", "--example", "sse_bench"],
+        &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "confab-core",
+            "--example",
+            "sse_bench",
+        ],
     ))?;
     println!("\n== proxy overhead ==");
     exec(cmd(
         "cargo",
-        &["run", "--release", "-q", "-p", "confab-server", "--example", "proxy_bench"],
+        &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "confab-server",
+            "--example",
+            "proxy_bench",
+        ],
     ))?;
     Ok(ExitCode::SUCCESS)
 }

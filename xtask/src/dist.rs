@@ -1,7 +1,7 @@
 //! Building the widget and the server, running the server, and `cargo xtask dist`.
 
 use crate::sizes::{print_table, size_rows};
-use crate::util::{cmd, root, exec, Result};
+use crate::util::{cmd, exec, root, Result};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: installs what is missing, idempotently, saying what it does.
 //! Only package registries are used (crates.io, npm, Debian): nothing downloads a binary.
 
-use crate::util::{cmd, locked_version, root, exec, tools_dir, version_of, Result};
+use crate::util::{cmd, exec, locked_version, root, tools_dir, version_of, Result};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -13,7 +13,11 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 fn step(name: &str, done: bool) {
     println!(
         "setup: {name} {}",
-        if done { "is ready" } else { "is missing, installing" }
+        if done {
+            "is ready"
+        } else {
+            "is missing, installing"
+        }
     );
 }
 
@@ -61,7 +65,13 @@ fn wasm_bindgen_cli() -> Result<()> {
         // Not --locked: its lock file names a crate version the registry lacks.
         exec(cmd(
             "cargo",
-            &["install", "wasm-bindgen-cli", "--version", &version, "--force"],
+            &[
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &version,
+                "--force",
+            ],
         ))?;
     }
     Ok(())
@@ -72,7 +82,10 @@ fn wasm_opt() -> Result<()> {
     let ready = bin.exists()
         && version_of(bin.to_str().unwrap_or_default())
             .is_some_and(|v| v.contains(&BINARYEN_VERSION[..3]));
-    step(&format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"), ready);
+    step(
+        &format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"),
+        ready,
+    );
     if !ready {
         std::fs::create_dir_all(tools_dir()).map_err(|e| e.to_string())?;
         let prefix = tools_dir();
@@ -109,7 +122,13 @@ fn chromium() -> Result<()> {
     exec(cmd("apt-get", &["update"]))?;
     let mut install = cmd(
         "apt-get",
-        &["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"],
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ],
     );
     install.env("DEBIAN_FRONTEND", "noninteractive");
     exec(install)
@@ -117,7 +136,9 @@ fn chromium() -> Result<()> {
 
 fn e2e_packages() -> Result<()> {
     let dir = root().join("e2e");
-    let ready = dir.join("node_modules/playwright-core/package.json").exists();
+    let ready = dir
+        .join("node_modules/playwright-core/package.json")
+        .exists();
     step("the e2e npm packages (playwright-core)", ready);
     if !ready {
         let mut c = cmd("npm", &["ci", "--no-audit", "--no-fund"]);

@@ -58,7 +58,7 @@ pub fn size_rows(dir: &Path) -> Result<Vec<SizeRow>> {
             }
         }
     }
-    rows.sort_by(|a, b| b.brotli.cmp(&a.brotli));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.brotli));
     Ok(rows)
 }
 
@@ -67,7 +67,10 @@ pub fn kb(n: usize) -> String {
 }
 
 pub fn print_table(rows: &[SizeRow]) {
-    println!("{:<40} {:>11} {:>11} {:>11}", "file", "raw", "gzip", "brotli");
+    println!(
+        "{:<40} {:>11} {:>11} {:>11}",
+        "file", "raw", "gzip", "brotli"
+    );
     for r in rows {
         println!(
             "{:<40} {:>11} {:>11} {:>11}",

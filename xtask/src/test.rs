@@ -67,7 +67,9 @@ fn number_before(text: &str, suffix: &str) -> u64 {
     text.find(suffix)
         .and_then(|end| {
             let head = &text[..end];
-            let start = head.rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+            let start = head
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map_or(0, |i| i + 1);
             head[start..].parse().ok()
         })
         .unwrap_or(0)
@@ -82,7 +84,14 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     let (ok, _) = run_captured(cmd(
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ))?;
     tally.check("cargo clippy", ok);
 

@@ -73,9 +73,13 @@ pub fn run_captured(mut c: Command) -> Result<(bool, String)> {
 /// The first line a tool prints for `--version`, if it runs at all.
 pub fn version_of(program: &str) -> Option<String> {
     let out = cmd(program, &["--version"]).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_string())
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    })
 }
 
 pub fn describe(c: &Command) -> String {

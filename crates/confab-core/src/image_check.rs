@@ -55,7 +55,10 @@ impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Rejection::TooMany { max } => {
-                write!(f, "At most {max} images per message; the others were not added.")
+                write!(
+                    f,
+                    "At most {max} images per message; the others were not added."
+                )
             }
             Rejection::TooLarge { name, bytes } => write!(
                 f,
@@ -73,7 +76,10 @@ impl std::fmt::Display for Rejection {
                 "{name} is not a PNG, JPEG, GIF or WebP image, whatever its name says."
             ),
             Rejection::Corrupt { name } => {
-                write!(f, "{name} could not be read as an image; it may be damaged.")
+                write!(
+                    f,
+                    "{name} could not be read as an image; it may be damaged."
+                )
             }
         }
     }
@@ -170,8 +176,8 @@ pub fn png_may_have_alpha(data: &[u8]) -> bool {
     // Walk chunks up to IDAT looking for tRNS.
     let mut pos = 8;
     while pos + 8 <= data.len() {
-        let len = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
-            as usize;
+        let len =
+            u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
         let kind = &data[pos + 4..pos + 8];
         if kind == b"tRNS" {
             return true;
@@ -189,8 +195,14 @@ pub fn png_may_have_alpha(data: &[u8]) -> bool {
 pub enum Output {
     /// The file is already small enough and in a good format: send it as it is.
     Original,
-    Jpeg { width: u32, height: u32 },
-    Png { width: u32, height: u32 },
+    Jpeg {
+        width: u32,
+        height: u32,
+    },
+    Png {
+        width: u32,
+        height: u32,
+    },
 }
 
 /// A file at most this large, within the size limit and with no orientation to apply, is
@@ -214,7 +226,10 @@ pub fn plan(
 ) -> Output {
     let (w, h) = fit_long_side(width, height, max_long_side);
     let resized = (w, h) != (width, height);
-    let friendly = matches!(format, ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Webp);
+    let friendly = matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Webp
+    );
     if !resized && !rotated_by_exif && friendly && bytes <= KEEP_AS_IS_BYTES {
         return Output::Original;
     }
@@ -327,16 +342,26 @@ mod tests {
 
     #[test]
     fn svg_empty_huge_and_one_too_many_get_their_own_messages() {
-        let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
-        assert!(matches!(check_file("a.svg", 80, svg, 0, 4), Err(Rejection::Svg { .. })));
-        assert!(matches!(check_file("b.png", 0, b"", 0, 4), Err(Rejection::Empty { .. })));
+        let svg =
+            br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
+        assert!(matches!(
+            check_file("a.svg", 80, svg, 0, 4),
+            Err(Rejection::Svg { .. })
+        ));
+        assert!(matches!(
+            check_file("b.png", 0, b"", 0, 4),
+            Err(Rejection::Empty { .. })
+        ));
         let big = check_file("c.jpg", 21 * 1024 * 1024, &[0xFF, 0xD8, 0xFF], 0, 4).unwrap_err();
         assert!(big.to_string().contains("21.0 MB"), "{big}");
         assert_eq!(
             check_file("d.png", 10, PNG_HEAD, 4, 4).unwrap_err(),
             Rejection::TooMany { max: 4 }
         );
-        assert_eq!(check_file("e.png", 10, PNG_HEAD, 3, 4), Ok(ImageFormat::Png));
+        assert_eq!(
+            check_file("e.png", 10, PNG_HEAD, 3, 4),
+            Ok(ImageFormat::Png)
+        );
     }
 
     #[test]

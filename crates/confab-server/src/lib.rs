@@ -42,6 +42,8 @@ struct Inner {
     http: Option<reqwest::Client>,
     limiter: Option<guard::RateLimiter>,
     last_request: Mutex<Option<Bytes>>,
+    /// Conversations that already misbehaved once (`/demo error once`), so Retry succeeds.
+    demo_seen: Mutex<std::collections::HashSet<u64>>,
 }
 
 impl AppState {
@@ -54,12 +56,26 @@ impl AppState {
                 http,
                 limiter,
                 last_request: Mutex::new(None),
+                demo_seen: Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// True the first time `key` is offered; false afterwards (demo "once" scenarios).
+    fn first_time(&self, key: u64) -> bool {
+        let mut seen = self
+            .inner
+            .demo_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 10_000 {
+            seen.clear(); // a demo aid, not worth unbounded memory
+        }
+        seen.insert(key)
     }
 }
 

@@ -344,6 +344,22 @@ async fn scenario_429_fails_every_time() {
 }
 
 #[tokio::test]
+async fn once_scenarios_misbehave_only_the_first_time_a_conversation_is_seen() {
+    let server = start(demo_config()).await;
+    let body = json!({"stream": false, "messages": [user("/demo 429 once")]});
+    assert_eq!(post(&server, &body).await.status(), 429);
+    let retry = post(&server, &body).await;
+    assert_eq!(
+        retry.status(),
+        200,
+        "the retry of the same conversation succeeds"
+    );
+    // Another conversation with the same command fails once again.
+    let other = json!({"stream": false, "messages": [user("hi"), user("/demo 429 once")]});
+    assert_eq!(post(&server, &other).await.status(), 429);
+}
+
+#[tokio::test]
 async fn scenario_reasoning_comes_before_content() {
     let server = start(demo_config()).await;
     let (d, _) = stream_of(&server, "/demo reasoning").await;

@@ -1,0 +1,76 @@
+//! The transcript: a keyed list of the active path that follows the answer while it
+//! streams, until the user scrolls up; then a "jump to latest" button appears.
+
+use crate::chat::Chat;
+use crate::components::message::MessageItem;
+use confab_core::conversation::{MessageState, Node};
+use leptos::html::Div;
+use leptos::prelude::*;
+
+/// Within this many pixels of the bottom counts as "at the bottom".
+const STICK_SLACK_PX: i32 = 48;
+
+/// Changes whenever a message must be drawn anew.
+fn row_key(node: &Node) -> (u32, &'static str, usize, bool) {
+    let state = match node.state {
+        MessageState::Done => "done",
+        MessageState::Streaming => "streaming",
+        MessageState::Stopped => "stopped",
+        MessageState::Interrupted => "interrupted",
+        MessageState::Failed(_) => "failed",
+    };
+    (node.id, state, node.text.len(), node.usage.is_some())
+}
+
+#[component]
+pub fn MessageList() -> impl IntoView {
+    let chat = expect_context::<Chat>();
+    let t = chat.lang.t();
+    let log = NodeRef::<Div>::new();
+    let stick = RwSignal::new(true);
+
+    let scroll_to_end = move || {
+        if let Some(el) = log.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    };
+    // Follow new content while stuck to the bottom.
+    Effect::new(move |_| {
+        chat.rev.track();
+        chat.live.track();
+        if stick.get_untracked() {
+            request_animation_frame(scroll_to_end);
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = log.get_untracked() {
+            let gap = el.scroll_height() - el.scroll_top() - el.client_height();
+            stick.set(gap <= STICK_SLACK_PX);
+        }
+    };
+    let welcome = move || {
+        let config = chat.config.get_value();
+        if config.welcome.is_empty() {
+            t.welcome.to_string()
+        } else {
+            config.welcome
+        }
+    };
+
+    view! {
+        <div class="cf-log-wrap">
+            <div class="cf-log" role="log" aria-label=t.transcript node_ref=log on:scroll=on_scroll part="transcript">
+                <p class="cf-welcome" dir="auto">{welcome}</p>
+                <For each=move || chat.path() key=row_key let:node>
+                    <MessageItem node=node />
+                </For>
+            </div>
+            <Show when=move || !stick.get()>
+                <button type="button" class="cf-jump" part="jump-button"
+                    on:click=move |_| { stick.set(true); scroll_to_end(); }>
+                    {t.jump_to_latest}
+                </button>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,119 @@
+//! The chat panel: header, transcript, composer and the announcements for screen readers.
+//! It restores the last conversation and its draft from storage when it mounts.
+
+use crate::chat::Chat;
+use crate::components::attachments::{files_of, Attachments};
+use crate::components::composer::Composer;
+use crate::components::message_list::MessageList;
+use crate::i18n::Lang;
+use crate::storage::Storage;
+use confab_core::conversation::Conversation;
+use confab_core::widget_config::WidgetConfig;
+use leptos::html::Textarea;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// A random id for a new conversation.
+pub fn new_id() -> String {
+    let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    format!("c{:x}{:08x}", js_sys::Date::now() as u64, a ^ (b << 16))
+}
+
+fn active_key(config: &WidgetConfig) -> String {
+    format!("active:{}", config.storage_key)
+}
+
+#[component]
+pub fn ChatPanel(config: WidgetConfig, lang: Lang) -> impl IntoView {
+    let t = lang.t();
+    let chat = Chat::new(
+        config.clone(),
+        lang,
+        Conversation::new(new_id(), js_sys::Date::now()),
+    );
+    let draft = RwSignal::new(String::new());
+    let storage_warning = RwSignal::new(false);
+    provide_context(chat);
+    provide_context(draft);
+    let attachments = Attachments::new();
+    provide_context(attachments);
+    let dragging = RwSignal::new(false);
+    let on_drop = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let files = files_of(ev.data_transfer().and_then(|d| d.files()));
+        attachments.add_files(files, chat.config.get_value().max_images);
+    };
+    let on_dragover = move |ev: web_sys::DragEvent| {
+        let has_files = ev
+            .data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0));
+        if has_files {
+            ev.prevent_default();
+            dragging.set(true);
+        }
+    };
+    let input_ref = NodeRef::<Textarea>::new();
+
+    // Restore the last conversation and its draft; without storage the chat stays in memory.
+    spawn_local(async move {
+        match Storage::open(move || storage_warning.set(true)).await {
+            Ok(storage) => {
+                let key = active_key(&chat.config.get_value());
+                if let Some(id) = storage.load_meta(&key).await {
+                    if let Some(conv) = storage.load_conversation(&id).await {
+                        chat.replace(conv);
+                        chat.save();
+                    }
+                }
+                let text = storage.load_draft(&chat.conversation_id()).await;
+                if draft.get_untracked().is_empty() {
+                    draft.set(text);
+                }
+                storage.save_meta(&key, &chat.conversation_id()).await;
+                chat.storage.set_value(Some(storage));
+            }
+            Err(e) => {
+                web_sys::console::warn_2(&"Confab: storage unavailable".into(), &e);
+                storage_warning.set(true);
+            }
+        }
+    });
+
+    let new_chat = move |_| {
+        chat.replace(Conversation::new(new_id(), js_sys::Date::now()));
+        draft.set(String::new());
+        attachments.clear();
+        if let Some(storage) = chat.storage.get_value() {
+            let key = active_key(&chat.config.get_value());
+            let id = chat.conversation_id();
+            spawn_local(async move { storage.save_meta(&key, &id).await });
+        }
+        if let Some(el) = input_ref.get_untracked() {
+            let _ = el.focus();
+        }
+    };
+
+    view! {
+        <section class="cf-panel" part="panel" lang=lang.as_str() aria-label=config.title.clone()
+            on:dragover=on_dragover
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
+            <Show when=move || dragging.get()>
+                <div class="cf-dropzone" part="dropzone">{t.drop_here}</div>
+            </Show>
+            <header class="cf-header" part="header">
+                <h2 class="cf-title">{config.title.clone()}</h2>
+                <button type="button" class="cf-action" on:click=new_chat>{t.new_chat}</button>
+            </header>
+            <Show when=move || storage_warning.get()>
+                <p class="cf-notice" role="status">{t.storage_unavailable}</p>
+            </Show>
+            <MessageList />
+            <Composer input_ref=input_ref />
+            <div class="cf-sr-only" aria-live="polite" role="status">{move || chat.announce.get()}</div>
+        </section>
+    }
+}

@@ -1,0 +1,172 @@
+//! User-facing strings in English and Simplified Chinese.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    /// `en`, `zh`, `zh-CN`, `zh-Hans-CN`… Anything unknown is English.
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    pub fn t(self) -> &'static Strings {
+        match self {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        }
+    }
+}
+
+/// Every string the chat panel shows. Accessible names in the English set are part of the
+/// test contract (buttons "Send", "Stop", "Copy", "Regenerate", "Edit"; textbox "Message").
+pub struct Strings {
+    pub message: &'static str,
+    pub placeholder: &'static str,
+    pub send: &'static str,
+    pub stop: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub regenerate: &'static str,
+    pub edit: &'static str,
+    pub save_and_send: &'static str,
+    pub cancel: &'static str,
+    pub retry: &'static str,
+    pub continue_answer: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub jump_to_latest: &'static str,
+    pub answering: &'static str,
+    pub answer_complete: &'static str,
+    pub stopped: &'static str,
+    pub interrupted: &'static str,
+    pub reasoning: &'static str,
+    pub you: &'static str,
+    pub assistant: &'static str,
+    pub transcript: &'static str,
+    pub new_chat: &'static str,
+    pub tokens: &'static str,
+    pub retry_in: &'static str,
+    pub storage_unavailable: &'static str,
+    pub welcome: &'static str,
+    pub close: &'static str,
+    pub attach_image: &'static str,
+    pub preparing_image: &'static str,
+    pub detail: &'static str,
+    pub remove_image: &'static str,
+    pub drop_here: &'static str,
+    pub view_image: &'static str,
+    pub copy_code: &'static str,
+    pub load_image_from: &'static str,
+}
+
+pub static EN: Strings = Strings {
+    message: "Message",
+    placeholder: "Ask anything. Enter sends, Shift+Enter adds a line.",
+    send: "Send",
+    stop: "Stop",
+    copy: "Copy",
+    copied: "Copied",
+    regenerate: "Regenerate",
+    edit: "Edit",
+    save_and_send: "Save and send",
+    cancel: "Cancel",
+    retry: "Retry",
+    continue_answer: "Continue",
+    previous: "Previous version",
+    next: "Next version",
+    jump_to_latest: "Jump to latest",
+    answering: "Answering…",
+    answer_complete: "Answer complete",
+    stopped: "Stopped",
+    interrupted: "Interrupted by a reload",
+    reasoning: "Reasoning",
+    you: "You",
+    assistant: "Assistant",
+    transcript: "Conversation",
+    new_chat: "New chat",
+    tokens: "tokens",
+    retry_in: "Retry possible in",
+    storage_unavailable: "Saving is unavailable in this browser: this chat lives in memory only.",
+    welcome: "Hi! Ask me anything.",
+    close: "Close",
+    attach_image: "Attach image",
+    preparing_image: "Preparing image…",
+    detail: "Detail",
+    remove_image: "Remove image",
+    drop_here: "Drop images here",
+    view_image: "View image",
+    copy_code: "Copy code",
+    load_image_from: "Load image from",
+};
+
+pub static ZH: Strings = Strings {
+    message: "消息",
+    placeholder: "输入问题。回车发送，Shift+回车换行。",
+    send: "发送",
+    stop: "停止",
+    copy: "复制",
+    copied: "已复制",
+    regenerate: "重新生成",
+    edit: "编辑",
+    save_and_send: "保存并发送",
+    cancel: "取消",
+    retry: "重试",
+    continue_answer: "继续",
+    previous: "上一版本",
+    next: "下一版本",
+    jump_to_latest: "跳到最新",
+    answering: "正在回答…",
+    answer_complete: "回答完成",
+    stopped: "已停止",
+    interrupted: "因重新加载而中断",
+    reasoning: "推理过程",
+    you: "你",
+    assistant: "助手",
+    transcript: "对话",
+    new_chat: "新对话",
+    tokens: "词元",
+    retry_in: "可重试倒计时",
+    storage_unavailable: "此浏览器无法保存：本次对话仅保存在内存中。",
+    welcome: "你好！有什么可以帮你？",
+    close: "关闭",
+    attach_image: "添加图片",
+    preparing_image: "正在处理图片…",
+    detail: "细节",
+    remove_image: "移除图片",
+    drop_here: "将图片拖放到这里",
+    view_image: "查看图片",
+    copy_code: "复制代码",
+    load_image_from: "加载图片，来源",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_tags_pick_chinese_and_everything_else_english() {
+        assert_eq!(Lang::from_tag("zh-CN"), Lang::Zh);
+        assert_eq!(Lang::from_tag("ZH-Hans"), Lang::Zh);
+        assert_eq!(Lang::from_tag("en-GB"), Lang::En);
+        assert_eq!(Lang::from_tag("fr"), Lang::En);
+        assert_eq!(Lang::Zh.t().send, "发送");
+    }
+}
