@@ -34,7 +34,7 @@ pub struct LiveAnswer {
 /// Cheap to copy; provided as context at the panel's root.
 #[derive(Clone, Copy)]
 pub struct Chat {
-    conv: StoredValue<Conversation>,
+    pub(crate) conv: StoredValue<Conversation>,
     /// Bumped whenever the visible path or a settled message changes.
     pub rev: RwSignal<u64>,
     pub status: RwSignal<Status>,
