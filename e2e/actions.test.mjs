@@ -16,7 +16,7 @@ test("Stop mid-answer keeps the partial text, marked as stopped", async () => {
     const a = document.querySelector('article[data-role="assistant"] .cf-markdown');
     return a && a.textContent.trim().length > 5;
   });
-  await page.getByRole("button", { name: "Stop" }).click();
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
   await waitIdle(page);
   assert.equal(await answer.getAttribute("data-state"), "stopped");
   const partial = (await answer.locator(".cf-markdown").innerText()).trim();
@@ -30,7 +30,7 @@ test("Stop mid-answer keeps the partial text, marked as stopped", async () => {
 test("Escape stops the answer from the keyboard", async () => {
   const page = await openPage(browser);
   await send(page, "/demo slow");
-  await page.getByRole("button", { name: "Stop" }).waitFor();
+  await page.getByRole("button", { name: "Stop", exact: true }).waitFor();
   await composer(page).focus();
   await page.keyboard.press("Escape");
   await waitIdle(page);
@@ -103,7 +103,7 @@ test("keyboard only: Tab reaches the composer, Enter sends, actions are buttons"
   await waitIdle(page);
   assert.equal(await assistantMessages(page).first().getAttribute("data-state"), "done");
   // Tab onward reaches the message actions.
-  const copy = assistantMessages(page).first().getByRole("button", { name: "Copy" });
+  const copy = assistantMessages(page).first().getByRole("button", { name: "Copy", exact: true });
   await copy.focus();
   assert.equal(await copy.evaluate((el) => el === document.activeElement), true);
   await page.context().close();

@@ -36,12 +36,12 @@ export const userMessages = (page) => page.locator('article[data-role="user"]');
 /** Types a message and presses Send. */
 export async function send(page, text) {
   await composer(page).fill(text);
-  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
 /** Waits until no answer is running (the Send button is back). */
 export async function waitIdle(page, timeout = 30_000) {
-  await page.getByRole("button", { name: "Send" }).waitFor({ timeout });
+  await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout });
 }
 
 export async function shot(page, name) {
