@@ -157,7 +157,10 @@ pub fn AttachButton() -> impl IntoView {
             aria-label=t.attach_image tabindex="-1" on:change=on_change />
         <button type="button" class="cf-attach" aria-label=t.attach_image title=t.attach_image
             on:click=move |_| { if let Some(el) = input.get_untracked() { el.click(); } }>
-            "＋"
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5"
+                    fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" />
+            </svg>
         </button>
     }
 }
