@@ -48,7 +48,16 @@ pub struct Chat {
     frame_pending: StoredValue<bool>,
     /// When the streaming answer was last written to storage.
     last_save_ms: StoredValue<f64>,
+    /// The embed mount's hook (from context), told about this chat and every settled answer.
+    hook: Option<ChatHook>,
 }
+
+/// Provided as context by the embed mount: called with `None` when a chat is created and
+/// with the answer's id whenever an answer completes, stops or fails.
+#[derive(Clone, Copy)]
+pub struct ChatHook(pub StoredValue<OnChat, LocalStorage>);
+
+pub type OnChat = std::rc::Rc<dyn Fn(Chat, Option<NodeId>)>;
 
 /// While streaming, the partial answer is saved this often, so a reload keeps it.
 const STREAM_SAVE_INTERVAL_MS: f64 = 1000.0;
@@ -59,7 +68,8 @@ fn now_ms() -> f64 {
 
 impl Chat {
     pub fn new(config: WidgetConfig, lang: Lang, conv: Conversation) -> Self {
-        Chat {
+        let hook = use_context::<ChatHook>();
+        let chat = Chat {
             lang,
             conv: StoredValue::new(conv),
             rev: RwSignal::new(0),
@@ -71,7 +81,12 @@ impl Chat {
             abort: StoredValue::new_local(None),
             frame_pending: StoredValue::new(false),
             last_save_ms: StoredValue::new(0.0),
+            hook,
+        };
+        if let Some(hook) = hook {
+            hook.0.try_with_value(|f| f(chat, None));
         }
+        chat
     }
 
     /// Reads the conversation; subscribe to `rev` first when used in a view.
@@ -312,6 +327,9 @@ impl Chat {
         });
         self.touch();
         self.save();
+        if let Some(hook) = self.hook {
+            hook.0.try_with_value(|f| f(*self, Some(id)));
+        }
     }
 
     /// The messages changed in a way the list must show.

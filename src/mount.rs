@@ -1,10 +1,16 @@
 //! Where the widget attaches to a page: the playground element, or any element (a shadow
 //! root's container) handed over by the embed loader.
 
-use crate::components::panel::ChatPanel;
+use crate::chat::{Chat, ChatHook, OnChat};
+use crate::components::panel::{new_id, ChatPanel};
 use crate::i18n::Lang;
+use confab_core::conversation::{Conversation, MessageState, NodeId};
 use confab_core::widget_config::{LangChoice, WidgetConfig};
+use js_sys::Reflect;
 use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -36,24 +42,45 @@ fn data_attributes(el: &HtmlElement) -> Vec<(String, String)> {
         .collect()
 }
 
+thread_local! {
+    /// Warnings already printed: a widget that is mounted again does not repeat them.
+    static WARNED: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+}
+
 fn warn_all(warnings: &[confab_core::widget_config::ConfigWarning]) {
     for w in warnings {
-        web_sys::console::warn_1(&w.to_string().into());
+        let text = w.to_string();
+        if WARNED.with(|seen| seen.borrow_mut().insert(text.clone())) {
+            web_sys::console::warn_1(&text.into());
+        }
     }
 }
 
-fn render(el: HtmlElement, config: WidgetConfig) {
+/// Mounts the panel into `el`; dropping the returned handle unmounts it.
+fn render(el: HtmlElement, config: WidgetConfig, hook: Option<OnChat>) -> Box<dyn std::any::Any> {
     let lang = resolve_lang(config.lang);
     let theme = config.theme.as_str();
     let accent = config.accent.clone();
-    let handle = leptos::mount::mount_to(el, move || {
+    let handle = leptos::mount::mount_to(el.clone(), move || {
+        if let Some(hook) = hook {
+            provide_context(ChatHook(StoredValue::new_local(hook)));
+        }
         view! {
-            <div class="cf-root" data-theme=theme style=(!accent.is_empty()).then(|| format!("--cf-accent: {accent}"))>
+            <div class="cf-root" data-theme=theme>
                 <ChatPanel config=config lang=lang />
             </div>
         }
     });
-    handle.forget();
+    // Through the CSSOM, not a style attribute: a strict `style-src` refuses the latter.
+    if !accent.is_empty() {
+        if let Some(root) = el
+            .first_element_child()
+            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = root.style().set_property("--cf-accent", &accent);
+        }
+    }
+    Box::new(handle)
 }
 
 /// Mounts the playground panel into `#confab-app`, configured by its `data-*` attributes
@@ -83,25 +110,157 @@ pub fn mount_page_if_present() {
         warnings.extend(config.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
     }
     warn_all(&warnings);
-    render(el, config);
+    // The playground panel lives as long as the page.
+    std::mem::forget(render(el, config, None));
+}
+
+fn object_pairs(config: &JsValue) -> Vec<(String, String)> {
+    let Some(obj) = config.dyn_ref::<js_sys::Object>() else {
+        return Vec::new();
+    };
+    js_sys::Object::entries(obj)
+        .iter()
+        .filter_map(|entry| {
+            let entry: js_sys::Array = entry.unchecked_into();
+            Some((entry.get(0).as_string()?, entry.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// The element page scripts listen on: the shadow root's host, else `el` itself.
+fn event_target(el: &HtmlElement) -> web_sys::EventTarget {
+    el.get_root_node()
+        .dyn_into::<web_sys::ShadowRoot>()
+        .map(|root| root.host().into())
+        .unwrap_or_else(|_| el.clone().into())
+}
+
+fn set(obj: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &key.into(), &value.into());
+}
+
+/// `confab:message` or `confab:error` for a settled answer, bubbling out of the shadow root.
+fn announce_settled(target: &web_sys::EventTarget, chat: Chat, id: NodeId) {
+    let detail = js_sys::Object::new();
+    set(&detail, "conversationId", chat.conversation_id());
+    set(&detail, "messageId", id);
+    let name = chat.with_conv(|c| {
+        let node = c.node(id)?;
+        set(&detail, "role", node.role.as_str());
+        set(&detail, "text", node.text.as_str());
+        Some(match &node.state {
+            MessageState::Failed(error) => {
+                set(&detail, "message", error.to_string());
+                set(&detail, "kind", error.kind.as_str());
+                set(
+                    &detail,
+                    "status",
+                    error.status.map(JsValue::from).unwrap_or(JsValue::NULL),
+                );
+                set(&detail, "retryable", error.is_retryable());
+                "confab:error"
+            }
+            MessageState::Stopped | MessageState::Interrupted => {
+                set(&detail, "state", "stopped");
+                "confab:message"
+            }
+            _ => {
+                set(&detail, "state", "done");
+                "confab:message"
+            }
+        })
+    });
+    let Some(name) = name else { return };
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    init.set_composed(true);
+    init.set_detail(&detail);
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = target.dispatch_event(&event);
+    }
+}
+
+/// One embedded widget, held by the embed loader: the page's API calls land here.
+/// Freeing it (`widget.free()`) unmounts the panel.
+#[wasm_bindgen]
+pub struct Widget {
+    chat: Rc<Cell<Option<Chat>>>,
+    _handle: Box<dyn std::any::Any>,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    fn with_chat<T: Default>(&self, f: impl FnOnce(Chat) -> T) -> T {
+        self.chat.get().map(f).unwrap_or_default()
+    }
+
+    /// Sends `text` as the user; false while an answer is running or when `text` is blank.
+    pub fn send(&self, text: String) -> bool {
+        self.with_chat(|chat| chat.send(text, Vec::new()))
+    }
+
+    /// Stops the answer in progress, keeping its partial text.
+    pub fn stop(&self) {
+        self.with_chat(|chat| chat.stop())
+    }
+
+    pub fn busy(&self) -> bool {
+        self.with_chat(|chat| chat.is_busy())
+    }
+
+    #[wasm_bindgen(js_name = conversationId)]
+    pub fn conversation_id(&self) -> String {
+        self.with_chat(|chat| chat.conversation_id())
+    }
+
+    /// Starts a new, empty conversation (the old one stays in storage).
+    pub fn clear(&self) {
+        self.with_chat(|chat| {
+            chat.replace(Conversation::new(new_id(), js_sys::Date::now()));
+            if let Some(storage) = chat.storage.get_value() {
+                let key = format!(
+                    "active:{}",
+                    chat.config.with_value(|c| c.storage_key.clone())
+                );
+                let id = chat.conversation_id();
+                leptos::task::spawn_local(async move { storage.save_meta(&key, &id).await });
+            }
+        })
+    }
+
+    /// Applies settings to the next requests (endpoint, model, system-prompt, max-images,
+    /// image-hosts); bad values are reported on the console and ignored.
+    #[wasm_bindgen(js_name = setConfig)]
+    pub fn set_config(&self, config: JsValue) {
+        let pairs = object_pairs(&config);
+        self.with_chat(|chat| {
+            let warnings = chat.config.try_update_value(|c| {
+                c.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            });
+            warn_all(&warnings.unwrap_or_default());
+        })
+    }
 }
 
 /// Mounts a widget into `el` (inside a shadow root), configured by a JSON object of
 /// `data-*` style keys, e.g. `{"endpoint": "/v1/chat/completions", "theme": "dark"}`.
+/// Settled answers are announced as `confab:message` / `confab:error` events on the
+/// shadow root's host.
 #[wasm_bindgen]
-pub fn mount(el: HtmlElement, config: JsValue) {
+pub fn mount(el: HtmlElement, config: JsValue) -> Widget {
     let mut widget = WidgetConfig::default();
-    let mut warnings = Vec::new();
-    if let Some(obj) = config.dyn_ref::<js_sys::Object>() {
-        let pairs: Vec<(String, String)> = js_sys::Object::entries(obj)
-            .iter()
-            .filter_map(|entry| {
-                let entry: js_sys::Array = entry.unchecked_into();
-                Some((entry.get(0).as_string()?, entry.get(1).as_string()?))
-            })
-            .collect();
-        warnings = widget.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let pairs = object_pairs(&config);
+    warn_all(&widget.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+    let chat = Rc::new(Cell::new(None));
+    let slot = chat.clone();
+    let target = event_target(&el);
+    let hook: OnChat = Rc::new(move |c: Chat, settled: Option<NodeId>| match settled {
+        None => slot.set(Some(c)),
+        Some(id) => announce_settled(&target, c, id),
+    });
+    let handle = render(el, widget, Some(hook));
+    Widget {
+        chat,
+        _handle: handle,
     }
-    warn_all(&warnings);
-    render(el, widget);
 }
