@@ -10,6 +10,7 @@ pub mod image_prep;
 pub mod images;
 pub mod markdown_view;
 pub mod mount;
+pub mod playground;
 pub mod storage;
 pub mod transport;
 

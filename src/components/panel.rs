@@ -25,14 +25,25 @@ fn active_key(config: &WidgetConfig) -> String {
 }
 
 #[component]
-pub fn ChatPanel(config: WidgetConfig, lang: Lang) -> impl IntoView {
+pub fn ChatPanel(
+    config: WidgetConfig,
+    lang: Lang,
+    /// A chat created by the page around the panel (the playground); by default its own.
+    #[prop(optional)]
+    chat: Option<Chat>,
+    /// The composer's text, when the page around the panel needs to fill it.
+    #[prop(optional)]
+    draft: Option<RwSignal<String>>,
+) -> impl IntoView {
     let t = lang.t();
-    let chat = Chat::new(
-        config.clone(),
-        lang,
-        Conversation::new(new_id(), js_sys::Date::now()),
-    );
-    let draft = RwSignal::new(String::new());
+    let chat = chat.unwrap_or_else(|| {
+        Chat::new(
+            config.clone(),
+            lang,
+            Conversation::new(new_id(), js_sys::Date::now()),
+        )
+    });
+    let draft = draft.unwrap_or_else(|| RwSignal::new(String::new()));
     let storage_warning = RwSignal::new(false);
     provide_context(chat);
     provide_context(draft);
