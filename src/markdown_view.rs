@@ -13,7 +13,8 @@ use leptos::prelude::*;
 
 #[component]
 pub fn MessageBody(text: Signal<String>, streaming: bool) -> impl IntoView {
-    if !streaming {
+    let naive = use_context::<Chat>().is_some_and(|c| c.config.with_value(|c| c.naive_render));
+    if !streaming || naive {
         return view! { <div class="cf-markdown" dir="auto">{move || blocks_view(&parse(&text.get()))}</div> }
             .into_any();
     }

@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 /// Query parameters the playground page understands, so one page can talk to any server.
-const PAGE_PARAMS: &[&str] = &["endpoint", "model", "lang", "theme", "title"];
+const PAGE_PARAMS: &[&str] = &["endpoint", "model", "lang", "theme", "title", "render"];
 
 pub fn resolve_lang(choice: LangChoice) -> Lang {
     match choice {

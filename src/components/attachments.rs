@@ -202,7 +202,7 @@ fn AttachmentCard(item: Attachment) -> impl IntoView {
     let (w, h) = (item.image.width, item.image.height);
     let label = format!("{} ({w}×{h})", item.image.name);
     view! {
-        <figure class="cf-thumb" data-name=item.image.name.clone()>
+        <figure class="cf-thumb" data-name=item.image.name.clone() data-bytes=item.image.bytes>
             <img src=item.thumb alt=label.clone() title=label />
             <figcaption>
                 <select aria-label=t.detail class="cf-detail"

@@ -15,6 +15,26 @@ pub fn run() -> Result<ExitCode> {
         .map(|r| r.brotli)
         .sum();
     println!("widget wasm + JS (brotli): {}", kb(widget));
+    let brotli_of = |files: &[&str]| -> usize {
+        files
+            .iter()
+            .filter_map(|f| row_for(&dist.join(f), f.to_string()).ok())
+            .map(|r| r.brotli)
+            .sum()
+    };
+    println!(
+        "embed loader public/embed.js (brotli): {} (budget 5.0 KB; all a page loads before interest)",
+        kb(brotli_of(&["public/embed.js"]))
+    );
+    println!(
+        "embedded widget on first open, loader + glue + wasm + CSS (brotli): {}",
+        kb(brotli_of(&[
+            "public/embed.js",
+            "confab.js",
+            "confab_bg.wasm",
+            "confab.css"
+        ]))
+    );
 
     println!("\n== SSE decoder throughput ==");
     exec(cmd(
@@ -42,5 +62,14 @@ pub fn run() -> Result<ExitCode> {
             "proxy_bench",
         ],
     ))?;
+    println!("\n== in the browser (headless Chromium, demo model) ==");
+    crate::dist::build_server()?;
+    let server = crate::dist::ServerProcess::start(&[])?;
+    let mut node = cmd("node", &["bench.mjs"]);
+    node.current_dir(root().join("e2e"))
+        .env("CONFAB_URL", server.url())
+        .env("CHROMIUM", crate::setup::CHROMIUM);
+    exec(node)?;
+    drop(server);
     Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,9 @@ pub struct WidgetConfig {
     pub image_hosts: Vec<String>,
     /// Separates the stored conversations of two widgets on one origin.
     pub storage_key: String,
+    /// Re-render the whole streaming answer every frame (`render=naive`): only for the
+    /// benchmark that shows what incremental rendering saves.
+    pub naive_render: bool,
 }
 
 impl Default for WidgetConfig {
@@ -82,6 +85,7 @@ impl Default for WidgetConfig {
             max_images: 4,
             image_hosts: Vec::new(),
             storage_key: "default".into(),
+            naive_render: false,
         }
     }
 }
@@ -168,6 +172,13 @@ impl WidgetConfig {
                     .filter(|h| !h.is_empty())
                     .map(|h| h.to_ascii_lowercase())
                     .collect()
+            }
+            "render" => {
+                self.naive_render = match value {
+                    "naive" => true,
+                    "incremental" | "" => false,
+                    _ => return Err(bad("incremental or naive")),
+                }
             }
             "storage-key" => {
                 if value.is_empty() {

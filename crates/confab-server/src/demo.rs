@@ -73,6 +73,9 @@ struct Answer {
     /// Pause between chunks; `None`: `--demo-delay-ms`.
     delay: Option<Duration>,
     words_per_chunk: usize,
+    /// Split content into pieces of this many bytes instead of words (`/demo long tiny`,
+    /// the streaming benchmark's many small deltas).
+    bytes_per_chunk: Option<usize>,
     /// Insert odd frames a client must survive (`/demo malformed`).
     malformed: bool,
 }
@@ -85,6 +88,7 @@ impl Answer {
             ending: Ending::Stop,
             delay: None,
             words_per_chunk: 3,
+            bytes_per_chunk: None,
             malformed: false,
         }
     }
@@ -332,7 +336,11 @@ fn stream_response(
             )));
         }
     }
-    for piece in split_words(&answer.content, answer.words_per_chunk) {
+    let pieces = match answer.bytes_per_chunk {
+        Some(n) => split_bytes(&answer.content, n),
+        None => split_words(&answer.content, answer.words_per_chunk),
+    };
+    for piece in pieces {
         steps.push(Step::Data(chunk(json!({"content": piece}), Value::Null)));
     }
     match &answer.ending {
@@ -412,6 +420,22 @@ pub fn split_words(text: &str, n: usize) -> Vec<&str> {
     pieces
 }
 
+/// Pieces of about `n` bytes, cut on character boundaries.
+pub fn split_bytes(text: &str, n: usize) -> Vec<&str> {
+    let n = n.max(1);
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + n).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        pieces.push(&text[start..end]);
+        start = end;
+    }
+    pieces
+}
+
 fn usage_of(req: &ChatRequest, answer: &Answer) -> Value {
     let mut prompt = 0u32;
     for m in &req.messages {
@@ -460,6 +484,11 @@ fn scenario(name: &str, req: &ChatRequest, raw_body: &[u8]) -> Answer {
     match name {
         "long" => Answer {
             words_per_chunk: 6,
+            ..Answer::text(long_markdown())
+        },
+        "long tiny" => Answer {
+            bytes_per_chunk: Some(4),
+            delay: Some(Duration::from_millis(1)),
             ..Answer::text(long_markdown())
         },
         "math" => Answer::text(MATH.to_string()),
@@ -992,6 +1021,16 @@ mod tests {
         assert_eq!(parts, vec!["one two  three\n", "four five six ", "seven"]);
         assert_eq!(split_words("", 3), Vec::<&str>::new());
         assert_eq!(split_words("  lead", 3).concat(), "  lead");
+    }
+
+    #[test]
+    fn byte_pieces_rejoin_and_never_split_a_character() {
+        let t = "abcdefé中文x";
+        let parts = split_bytes(t, 4);
+        assert_eq!(parts.concat(), t);
+        assert_eq!(parts[0], "abcd");
+        assert!(parts.iter().all(|p| p.len() <= 6 && !p.is_empty()));
+        assert_eq!(split_bytes("", 4), Vec::<&str>::new());
     }
 
     #[test]

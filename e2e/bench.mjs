@@ -1,0 +1,93 @@
+// Browser figures for `cargo xtask bench` (prints, never asserts: the machines are shared).
+//  1. A 50 KB answer streamed in 4-byte deltas: main-thread time per delta over the first
+//     and the last tenth of the answer, and the longest task, for the incremental renderer
+//     and for a naive full re-render (`?render=naive`), in one run.
+//  2. Preparing a 4000x3000 photo for upload: time until its thumbnail shows, output bytes.
+import { launch, openPage, send, waitIdle, assistantMessages } from "./lib.mjs";
+
+const DELTA_BYTES = 4;
+
+async function streamingFigures(browser, mode) {
+  const page = await openPage(browser, `/?render=${mode}`);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  await page.evaluate(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+    }).observe({ type: "longtask", buffered: true });
+  });
+  const taskSeconds = async () =>
+    (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value;
+  const textLength = () =>
+    page.evaluate(() => document.querySelector('article[data-role="assistant"] .cf-markdown')?.textContent.length ?? 0);
+
+  await send(page, "/demo long tiny");
+  const samples = [];
+  for (;;) {
+    const done = (await page.getByRole("button", { name: "Send", exact: true }).count()) > 0;
+    samples.push({ task: await taskSeconds(), len: await textLength() });
+    if (done) break;
+    await page.waitForTimeout(100);
+  }
+  await waitIdle(page);
+  const total = samples.at(-1).len;
+  // Main-thread seconds between the samples nearest to two fractions of the answer.
+  const at = (fraction) => samples.reduce((best, s) =>
+    Math.abs(s.len - fraction * total) < Math.abs(best.len - fraction * total) ? s : best);
+  const perDelta = (a, b) => {
+    const [s, e] = [at(a), at(b)];
+    const deltas = Math.max(1, (e.len - s.len) / DELTA_BYTES);
+    return ((e.task - s.task) * 1e6) / deltas; // microseconds
+  };
+  const first = perDelta(0, 0.1);
+  const last = perDelta(0.9, 1);
+  const longest = await page.evaluate(() => window.__longest);
+  const chars = (await assistantMessages(page).first().innerText()).length;
+  await page.context().close();
+  return { mode, first, last, ratio: last / first, longest, chars };
+}
+
+async function imageFigures(browser) {
+  const page = await openPage(browser);
+  const photo = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(4000, 3000);
+    const ctx = canvas.getContext("2d");
+    for (let i = 0; i < 60; i++) {
+      ctx.fillStyle = `hsl(${i * 6} 70% 50%)`;
+      ctx.fillRect((i * 67) % 4000, (i * 151) % 3000, 900, 700);
+    }
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: 0.92 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  const buffer = Buffer.from(photo, "base64");
+  const start = Date.now();
+  await page.locator('input[type="file"]').setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer });
+  const thumb = page.locator(".cf-thumb");
+  await thumb.waitFor({ timeout: 60_000 });
+  const ms = Date.now() - start;
+  const out = Number(await thumb.getAttribute("data-bytes"));
+  const alt = await thumb.locator("img").getAttribute("alt");
+  await page.context().close();
+  return { ms, inBytes: buffer.length, out, alt };
+}
+
+const browser = await launch();
+try {
+  console.log("== streaming a 50 KB answer in 4-byte deltas (main-thread µs per delta) ==");
+  console.log("mode          first 10%   last 10%   last/first   longest task   chars");
+  for (const mode of ["incremental", "naive"]) {
+    const r = await streamingFigures(browser, mode);
+    console.log(
+      `${mode.padEnd(12)} ${r.first.toFixed(1).padStart(9)} ${r.last.toFixed(1).padStart(10)} ${r.ratio.toFixed(2).padStart(12)} ${(r.longest ? r.longest.toFixed(0) + " ms" : "< 50 ms").padStart(14)} ${String(r.chars).padStart(7)}`,
+    );
+  }
+  console.log("\n== preparing a 4000x3000 JPEG for upload ==");
+  const img = await imageFigures(browser);
+  console.log(`input ${(img.inBytes / 1024).toFixed(0)} KB -> output ${(img.out / 1024).toFixed(0)} KB (${img.alt}); ready in ${img.ms} ms (includes Playwright's file hand-over)`);
+} finally {
+  await browser.close();
+}
