@@ -10,8 +10,9 @@ use leptos::prelude::*;
 /// Within this many pixels of the bottom counts as "at the bottom".
 const STICK_SLACK_PX: i32 = 48;
 
-/// Changes whenever a message must be drawn anew.
-fn row_key(node: &Node) -> (u32, &'static str, usize, bool) {
+/// Changes whenever a message must be drawn anew. `created_ms` tells apart the same node id
+/// in two conversations (switching between them in the playground).
+fn row_key(node: &Node) -> (u32, u64, &'static str, usize, bool) {
     let state = match node.state {
         MessageState::Done => "done",
         MessageState::Streaming => "streaming",
@@ -19,7 +20,13 @@ fn row_key(node: &Node) -> (u32, &'static str, usize, bool) {
         MessageState::Interrupted => "interrupted",
         MessageState::Failed(_) => "failed",
     };
-    (node.id, state, node.text.len(), node.usage.is_some())
+    (
+        node.id,
+        node.created_ms.to_bits(),
+        state,
+        node.text.len(),
+        node.usage.is_some(),
+    )
 }
 
 #[component]

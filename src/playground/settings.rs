@@ -164,7 +164,7 @@ pub fn UsageSummary() -> impl IntoView {
                 if n == 0 {
                     s.usage_none.to_owned()
                 } else {
-                    format!("{n} {} · {p} + {c} = {t} {}", s.answers, s.tokens)
+                    format!("{}: {n} · {p} + {c} = {t} {}", s.answers, s.tokens)
                 }
             }}</p>
         </section>

@@ -189,7 +189,7 @@ fn ConvItem(item: Summary, editing: RwSignal<Option<String>>) -> impl IntoView {
                     <button type="button" class="cf-pg-icon-btn" aria-label=s.rename title=s.rename
                         on:click=move |_| editing.set(Some(id.get_value()))>"✎"</button>
                     <button type="button" class="cf-pg-icon-btn" aria-label=s.delete title=s.delete
-                        on:click=move |_| delete(play, id.get_value())>"🗑"</button>
+                        on:click=move |_| delete(play, id.get_value())>"×"</button>
                 }
             }>
                 <input class="cf-pg-input cf-pg-rename" aria-label=s.rename value=item.title.clone() autofocus

@@ -133,7 +133,7 @@ pub const EN: PlayStrings = PlayStrings {
     usage: "Usage",
     usage_none: "No usage reported yet.",
     tokens: "tokens",
-    answers: "answers",
+    answers: "Answers",
     models_loaded: "models offered by the server",
     settings_panel: "Playground settings",
 };
@@ -201,7 +201,7 @@ pub const ZH: PlayStrings = PlayStrings {
     usage: "用量",
     usage_none: "尚无用量数据。",
     tokens: "词元",
-    answers: "个回答",
+    answers: "回答",
     models_loaded: "个服务器提供的模型",
     settings_panel: "实验台设置",
 };

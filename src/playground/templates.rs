@@ -65,7 +65,7 @@ pub fn Templates() -> impl IntoView {
                             on:click=move |_| {
                                 saved.update(|l| l.retain(|x| x.name != name));
                                 saved.with_untracked(|l| store_saved(l));
-                            }>"🗑"</button>
+                            }>"×"</button>
                     }
                 })}
             </li>
