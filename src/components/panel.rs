@@ -71,6 +71,8 @@ pub fn ChatPanel(
     spawn_local(async move {
         match Storage::open(move || storage_warning.set(true)).await {
             Ok(storage) => {
+                // Set first: restored messages read their images from storage as they render.
+                chat.storage.set_value(Some(storage.clone()));
                 let key = active_key(&chat.config.get_value());
                 if let Some(id) = storage.load_meta(&key).await {
                     if let Some(conv) = storage.load_conversation(&id).await {
@@ -83,7 +85,6 @@ pub fn ChatPanel(
                     draft.set(text);
                 }
                 storage.save_meta(&key, &chat.conversation_id()).await;
-                chat.storage.set_value(Some(storage));
             }
             Err(e) => {
                 web_sys::console::warn_2(&"Confab: storage unavailable".into(), &e);
