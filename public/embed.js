@@ -106,6 +106,7 @@
 .cf-popup .cf-header { padding-right: 48px; }
 .cf-mount { height: 100%; }
 .cf-inline { height: 100%; min-height: 320px; border-radius: var(--confab-radius, 12px); overflow: hidden; }
+:host([data-from-query]) .cf-inline { border-radius: 0; }
 .cf-loading { padding: 16px 48px 16px 16px; color: #5d6470; }
 .cf-frame[data-theme="dark"] .cf-popup, .cf-frame[data-theme="dark"] .cf-inline { background: var(--confab-bg-dark, #16181d); color: #e6e8eb; }
 :host .cf-root { --cf-accent: var(--confab-accent, #2563eb); --cf-accent-text: var(--confab-accent-text, #fff);
@@ -365,13 +366,15 @@
 
     /** Only while the full-screen phone panel is open: the page behind must not scroll. */
     lockScroll(on) {
-      const style = document.documentElement.style;
-      if (on && this.savedOverflow === undefined) {
-        this.savedOverflow = style.getPropertyValue("overflow");
-        style.setProperty("overflow", "hidden");
-      } else if (!on && this.savedOverflow !== undefined) {
-        if (this.savedOverflow) style.setProperty("overflow", this.savedOverflow); else style.removeProperty("overflow");
-        this.savedOverflow = undefined;
+      const html = document.documentElement;
+      if (on && !this.saved) {
+        this.saved = { attr: html.getAttribute("style"), value: html.style.getPropertyValue("overflow"), prio: html.style.getPropertyPriority("overflow") };
+        html.style.setProperty("overflow", "hidden", "important");
+      } else if (!on && this.saved) {
+        if (this.saved.value) html.style.setProperty("overflow", this.saved.value, this.saved.prio);
+        else html.style.removeProperty("overflow");
+        if (this.saved.attr === null && !html.style.length) html.removeAttribute("style");
+        this.saved = null;
       }
     }
 

@@ -96,10 +96,35 @@ pub fn serve(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask dist`: release build and a size table.
-pub fn run() -> Result<ExitCode> {
-    build_widget(true)?;
-    let rows = size_rows(&root().join("dist"))?;
+/// `cargo xtask dist [--dist DIR]`: release build, versioned files with SRI hashes in
+/// `DIR/release/`, a size table and the snippet to paste.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let dist = match args {
+        [] => root().join("dist"),
+        [flag, dir] if flag == "--dist" => std::path::PathBuf::from(dir),
+        _ => return Err("usage: cargo xtask dist [--dist DIR]".into()),
+    };
+    let dist_arg = dist.to_string_lossy().into_owned();
+    exec(cmd("trunk", &["build", "--release", "--dist", &dist_arg]))?;
+    let release = crate::release::write_release(&dist, env!("CARGO_PKG_VERSION"))?;
+    let rows = size_rows(&dist)?;
     print_table(&rows);
+    println!(
+        "
+Release files in {}:",
+        dist.join("release").display()
+    );
+    for (name, integrity) in &release.files {
+        println!("  {name:<40} {integrity}");
+    }
+    let src = format!("https://YOUR-HOST/confab/{}", release.loader);
+    println!(
+        "
+Serve the release folder as it is (the loader finds the other files beside it;          cross-origin hosts need CORS). Paste:
+
+{}
+",
+        crate::release::snippet(&release, &src, "/v1/chat/completions")
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod dist;
+mod release;
 mod setup;
 mod sizes;
 mod test;
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("serve") => setup::run().and_then(|_| dist::serve(&args[1..])),
         Some("test") => setup::run().and_then(|_| test::run(&args[1..])),
-        Some("dist") => setup::run().and_then(|_| dist::run()),
+        Some("dist") => setup::run().and_then(|_| dist::run(&args[1..])),
         Some("bench") => setup::run().and_then(|_| bench::run()),
         _ => {
             eprintln!("{USAGE}");
