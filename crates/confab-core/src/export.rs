@@ -353,7 +353,7 @@ mod tests {
     fn a_partly_bad_file_imports_the_good_conversations() {
         let good = sample("a");
         let mut root: Value =
-            serde_json::from_str(&to_json(&[good.clone()], &images(&["a"]))).unwrap();
+            serde_json::from_str(&to_json(std::slice::from_ref(&good), &images(&["a"]))).unwrap();
         let convs = root["conversations"].as_array_mut().unwrap();
         convs.insert(
             0,
