@@ -110,8 +110,8 @@ pub fn mount_page_if_present() {
         warnings.extend(config.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
     }
     warn_all(&warnings);
-    // The playground panel lives as long as the page.
-    std::mem::forget(render(el, config, None));
+    // The playground (conversations, settings and the chat panel) lives as long as the page.
+    crate::playground::render_page(el, config);
 }
 
 fn object_pairs(config: &JsValue) -> Vec<(String, String)> {
