@@ -65,7 +65,7 @@ async function imageFigures(browser) {
   });
   const buffer = Buffer.from(photo, "base64");
   const start = Date.now();
-  await page.locator('input[type="file"]').setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer });
+  await page.locator("input.cf-file-input").setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer });
   const thumb = page.locator(".cf-thumb");
   await thumb.waitFor({ timeout: 60_000 });
   const ms = Date.now() - start;

@@ -8,7 +8,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const fileInput = (page) => page.locator('input[type="file"]');
+const fileInput = (page) => page.locator("input.cf-file-input");
 
 /** Makes an image in the page's canvas and returns its bytes. */
 async function makeImage(page, { width, height, type, alpha = false, exifOrientation = null }) {
