@@ -4,6 +4,22 @@ use crate::sizes::{kb, print_table, row_for, size_rows};
 use crate::util::{cmd, exec, root, Result};
 use std::process::ExitCode;
 
+/// A plain `fn main` benchmark under a crate's `examples/`, built in release mode.
+fn run_example(package: &str, example: &str) -> Result<()> {
+    exec(cmd(
+        "cargo",
+        &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            package,
+            "--example",
+            example,
+        ],
+    ))
+}
+
 pub fn run() -> Result<ExitCode> {
     crate::dist::build_widget(true)?;
     println!("\n== bundle sizes (dist/) ==");
@@ -37,31 +53,9 @@ pub fn run() -> Result<ExitCode> {
     );
 
     println!("\n== SSE decoder throughput ==");
-    exec(cmd(
-        "cargo",
-        &[
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "confab-core",
-            "--example",
-            "sse_bench",
-        ],
-    ))?;
+    run_example("confab-core", "sse_bench")?;
     println!("\n== proxy overhead ==");
-    exec(cmd(
-        "cargo",
-        &[
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "confab-server",
-            "--example",
-            "proxy_bench",
-        ],
-    ))?;
+    run_example("confab-server", "proxy_bench")?;
     println!("\n== in the browser (headless Chromium, demo model) ==");
     crate::dist::build_server()?;
     let server = crate::dist::ServerProcess::start(&[])?;
