@@ -108,3 +108,34 @@ test("keyboard only: Tab reaches the composer, Enter sends, actions are buttons"
   assert.equal(await copy.evaluate((el) => el === document.activeElement), true);
   await page.context().close();
 });
+
+test("auto-scroll follows the answer, stops when the user scrolls up, and Jump to latest returns", async () => {
+  const page = await openPage(browser);
+  const log = page.getByRole("log");
+  const gap = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  await send(page, "/demo long");
+  await page.waitForFunction(() => document.querySelector(".cf-log").scrollHeight > 3000);
+  assert.ok((await gap()) < 60, "stuck to the bottom while streaming");
+  await log.hover();
+  await page.mouse.wheel(0, -800);
+  const jump = page.getByRole("button", { name: "Jump to latest" });
+  await jump.waitFor();
+  const held = await log.evaluate((el) => el.scrollTop);
+  await page.waitForTimeout(500);
+  assert.ok(Math.abs((await log.evaluate((el) => el.scrollTop)) - held) < 5, "the view stays where the user put it");
+  await jump.click();
+  await waitIdle(page, 120_000);
+  await page.waitForTimeout(300);
+  assert.ok((await gap()) < 60, "back at the end after Jump to latest");
+  assert.equal(await jump.count(), 0);
+  await page.context().close();
+});
+
+test("a finished answer leaves the view at the end with no Jump button", async () => {
+  const page = await openPage(browser);
+  await send(page, "/demo code");
+  await waitIdle(page);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByRole("button", { name: "Jump to latest" }).count(), 0);
+  await page.context().close();
+});

@@ -49,12 +49,35 @@ pub fn MessageList() -> impl IntoView {
             request_animation_frame(scroll_to_end);
         }
     });
+    // A scroll caused by content changing size (a message re-rendered, an answer growing)
+    // says nothing about the user: only follow it when the height stayed the same.
+    let last_height = StoredValue::new(0);
     let on_scroll = move |_| {
         if let Some(el) = log.get_untracked() {
-            let gap = el.scroll_height() - el.scroll_top() - el.client_height();
+            let height = el.scroll_height();
+            if height != last_height.get_value() {
+                last_height.set_value(height);
+                if stick.get_untracked() {
+                    scroll_to_end();
+                }
+                return;
+            }
+            let gap = height - el.scroll_top() - el.client_height();
             stick.set(gap <= STICK_SLACK_PX);
         }
     };
+    // Scrolling up by wheel, touch or keys stops following at once, even mid-stream.
+    let on_wheel = move |ev: web_sys::WheelEvent| {
+        if ev.delta_y() < 0.0 {
+            stick.set(false);
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        if matches!(ev.key().as_str(), "ArrowUp" | "PageUp" | "Home") {
+            stick.set(false);
+        }
+    };
+
     let welcome = move || {
         let config = chat.config.get_value();
         if config.welcome.is_empty() {
@@ -66,7 +89,8 @@ pub fn MessageList() -> impl IntoView {
 
     view! {
         <div class="cf-log-wrap">
-            <div class="cf-log" role="log" aria-label=t.transcript node_ref=log on:scroll=on_scroll part="transcript">
+            <div class="cf-log" role="log" aria-label=t.transcript node_ref=log on:scroll=on_scroll
+                on:wheel=on_wheel on:keydown=on_key on:touchmove=move |_| stick.set(false) tabindex="0" part="transcript">
                 <p class="cf-welcome" dir="auto">{welcome}</p>
                 <For each=move || chat.path() key=row_key let:node>
                     <MessageItem node=node />
