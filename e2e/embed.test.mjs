@@ -332,3 +332,16 @@ test("versioned release files with SRI hashes load (when cargo xtask dist wrote 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("a release file that does not match its SRI hash is refused", async (t) => {
+  const base = process.env.CONFAB_URL ?? "http://127.0.0.1:8787";
+  if (!(await fetch(base + "/release/index.html")).ok) { t.skip("no release/ in the served folder"); return; }
+  const page = await openWith("/release/index.html", {}, async (context) => {
+    await context.route("**/release/confab_bg-*.wasm", (route) => route.fulfill({ contentType: "application/wasm", body: Buffer.from([0, 97, 115, 109, 1, 0, 0, 0]) }));
+  });
+  await bubble(page).click();
+  const err = await until(page, () => window.__confabEvents.find((e) => e.type === "confab:error"));
+  assert.equal(err.detail.kind, "load");
+  assert.match(await page.locator("confab-chat .cf-loading").innerText(), /could not load/);
+  await page.context().close();
+});
