@@ -84,7 +84,9 @@ pub fn write_release(dist: &Path, version: &str) -> Result<Release> {
 
     let loader_src = String::from_utf8_lossy(&read(&dist.join("public/embed.js"))?).into_owned();
     if loader_src.matches(MARKER).count() != 1 {
-        return Err(format!("public/embed.js must contain `{MARKER}` exactly once").into());
+        return Err(format!(
+            "public/embed.js must contain `{MARKER}` exactly once"
+        ));
     }
     let release_line = format!("const RELEASE = {{ {} }};", fields.join(", "));
     let loader_bytes = loader_src.replacen(MARKER, &release_line, 1).into_bytes();
