@@ -117,16 +117,17 @@ fn table_view(
     head: &[Vec<Inline>],
     rows: &[Vec<Vec<Inline>>],
 ) -> AnyView {
+    // A class, not a style attribute: a strict host `style-src` refuses inline styles.
     let align = |i: usize| {
         aligns
             .get(i)
             .and_then(|a| a.as_css())
-            .map(|a| format!("text-align:{a}"))
+            .map(|a| format!("cf-align-{a}"))
     };
     let head = head
         .iter()
         .enumerate()
-        .map(|(i, cell)| view! { <th style=align(i)>{inlines_view(cell)}</th> })
+        .map(|(i, cell)| view! { <th class=align(i)>{inlines_view(cell)}</th> })
         .collect_view();
     let rows = rows
         .iter()
@@ -134,7 +135,7 @@ fn table_view(
             let cells = row
                 .iter()
                 .enumerate()
-                .map(|(i, cell)| view! { <td style=align(i)>{inlines_view(cell)}</td> })
+                .map(|(i, cell)| view! { <td class=align(i)>{inlines_view(cell)}</td> })
                 .collect_view();
             view! { <tr>{cells}</tr> }
         })
