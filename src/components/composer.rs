@@ -55,6 +55,16 @@ pub fn Composer(
         }
     };
 
+    // Text put in from outside (a restored draft, a template) sizes the box too.
+    Effect::new(move |_| {
+        draft.track();
+        request_animation_frame(move || {
+            if let Some(el) = input_ref.get_untracked() {
+                autosize(&el);
+            }
+        });
+    });
+
     let on_keydown = move |ev: KeyboardEvent| {
         // keyCode 229 covers browsers that end composition before firing keydown.
         let composing = ev.is_composing() || ev.key_code() == 229;
