@@ -142,26 +142,16 @@ fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// OpenAI's published rule for image input tokens.
-/// `low`: 85. `high`/`auto`: fit within 2048x2048, then scale the shortest side down to
-/// 768, then 170 per 512px tile plus 85.
+/// OpenAI's rule for image input tokens (confab-core's, shared with the widget's
+/// estimate), for a `detail` as written in the request.
 pub fn estimate_tokens(width: u32, height: u32, detail: &str) -> u32 {
-    if detail == "low" || width == 0 || height == 0 {
-        return 85;
-    }
-    let (mut w, mut h) = (width as f64, height as f64);
-    if w > 2048.0 || h > 2048.0 {
-        let s = 2048.0 / w.max(h);
-        w *= s;
-        h *= s;
-    }
-    if w.min(h) > 768.0 {
-        let s = 768.0 / w.min(h);
-        w *= s;
-        h *= s;
-    }
-    let tiles = (w.floor() / 512.0).ceil().max(1.0) * (h.floor() / 512.0).ceil().max(1.0);
-    170 * tiles as u32 + 85
+    use confab_core::protocol::ImageDetail;
+    let detail = match detail {
+        "low" => ImageDetail::Low,
+        "high" => ImageDetail::High,
+        _ => ImageDetail::Auto,
+    };
+    confab_core::estimate::image_tokens(width, height, detail)
 }
 
 #[cfg(test)]
