@@ -139,3 +139,18 @@ test("a finished answer leaves the view at the end with no Jump button", async (
   assert.equal(await page.getByRole("button", { name: "Jump to latest" }).count(), 0);
   await page.context().close();
 });
+
+test("an answer cut at the token limit offers Continue, which extends the same message", async () => {
+  const page = await openPage(browser);
+  await send(page, "/demo length");
+  await waitIdle(page);
+  const answer = assistantMessages(page).first();
+  const before = (await answer.locator(".cf-markdown").innerText()).length;
+  await answer.getByRole("button", { name: "Continue" }).click();
+  await waitIdle(page);
+  assert.equal(await assistantMessages(page).count(), 1, "no new message");
+  const after = (await assistantMessages(page).first().locator(".cf-markdown").innerText()).length;
+  assert.ok(after > before + 20, `the answer grew (${before} -> ${after})`);
+  assert.equal(await page.getByText("1/2").count(), 0, "not a sibling");
+  await page.context().close();
+});

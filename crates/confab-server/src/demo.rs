@@ -43,6 +43,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "reasoning_content chunks first, then the answer",
     ),
     (
+        "length",
+        "an answer cut at the token limit (finish_reason length), to show Continue",
+    ),
+    (
         "markdown-attack",
         "hostile links, images and raw HTML, for the widget's security tests",
     ),
@@ -76,6 +80,8 @@ struct Answer {
     /// Split content into pieces of this many bytes instead of words (`/demo long tiny`,
     /// the streaming benchmark's many small deltas).
     bytes_per_chunk: Option<usize>,
+    /// `finish_reason` of an answer that ends normally (`length` for `/demo length`).
+    finish_reason: &'static str,
     /// Insert odd frames a client must survive (`/demo malformed`).
     malformed: bool,
 }
@@ -89,6 +95,7 @@ impl Answer {
             delay: None,
             words_per_chunk: 3,
             bytes_per_chunk: None,
+            finish_reason: "stop",
             malformed: false,
         }
     }
@@ -261,6 +268,7 @@ fn complete_response(id: String, model: String, answer: Answer, usage: Value) ->
                 .into_response()
         }
         Ending::Stop => {
+            let finish_reason = answer.finish_reason;
             let mut message = json!({"role": "assistant", "content": answer.content});
             if let Some(r) = answer.reasoning {
                 message["reasoning_content"] = Value::String(r);
@@ -271,7 +279,7 @@ fn complete_response(id: String, model: String, answer: Answer, usage: Value) ->
                 "created": now_secs(),
                 "model": model,
                 "system_fingerprint": "confab-demo",
-                "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish_reason}],
                 "usage": usage,
             }))
             .into_response()
@@ -345,7 +353,7 @@ fn stream_response(
     }
     match &answer.ending {
         Ending::Stop => {
-            steps.push(Step::Data(chunk(json!({}), json!("stop"))));
+            steps.push(Step::Data(chunk(json!({}), json!(answer.finish_reason))));
             if include_usage {
                 steps.push(Step::Data(
                     json!({"id": id, "object": "chat.completion.chunk", "created": created,
@@ -485,6 +493,14 @@ fn scenario(name: &str, req: &ChatRequest, raw_body: &[u8]) -> Answer {
         "long" => Answer {
             words_per_chunk: 6,
             ..Answer::text(long_markdown())
+        },
+        "length" => Answer {
+            finish_reason: "length",
+            ..Answer::text(
+                "This answer stops at the token limit (you sent `/demo length`), so the \
+                 widget offers to continue it. Each continuation adds"
+                    .to_string(),
+            )
         },
         "long tiny" => Answer {
             bytes_per_chunk: Some(4),

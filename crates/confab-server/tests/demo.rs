@@ -344,6 +344,16 @@ async fn scenario_429_fails_every_time() {
 }
 
 #[tokio::test]
+async fn scenario_length_ends_with_finish_reason_length() {
+    let server = start(demo_config()).await;
+    let (d, _) = stream_of(&server, "/demo length").await;
+    assert!(d
+        .iter()
+        .any(|v| v["choices"][0]["finish_reason"] == "length"));
+    assert!(d.iter().any(|v| v == "[DONE]"));
+}
+
+#[tokio::test]
 async fn once_scenarios_misbehave_only_the_first_time_a_conversation_is_seen() {
     let server = start(demo_config()).await;
     let body = json!({"stream": false, "messages": [user("/demo 429 once")]});
