@@ -275,8 +275,13 @@ test("on a phone the panel is full screen and only then locks the page's scroll"
   const page = await openWith(EX + "plain.html", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await bubble(page).tap();
   await page.getByRole("textbox", { name: "Message" }).waitFor();
-  const popup = await page.locator("confab-chat .cf-popup").boundingBox();
-  assert.deepEqual([popup.x, popup.y, popup.width, popup.height].map(Math.round), [0, 0, 390, 844]);
+  // The popup slides in (a short transition): measure once it has settled.
+  const box = async () => {
+    const b = await page.locator("confab-chat .cf-popup").boundingBox();
+    return [b.x, b.y, b.width, b.height].map(Math.round);
+  };
+  for (let i = 0; i < 30 && (await box())[1] !== 0; i++) await page.waitForTimeout(100);
+  assert.deepEqual(await box(), [0, 0, 390, 844]);
   assert.equal(await page.evaluate(() => document.documentElement.style.overflow), "hidden");
   await shot(page, "embed-phone");
   await page.getByRole("button", { name: "Close", exact: true }).tap();

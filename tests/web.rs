@@ -101,10 +101,7 @@ fn tables_and_highlighted_code_render_as_elements() {
         "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n```rust\nfn main() { let x = 1; }\n```\n",
     );
     let th = el.query_selector("th").unwrap().unwrap();
-    assert_eq!(
-        th.get_attribute("style").as_deref(),
-        Some("text-align:left")
-    );
+    assert_eq!(th.get_attribute("class").as_deref(), Some("cf-align-left"));
     assert!(el.query_selector("td").unwrap().is_some());
     let kw = el.query_selector(".cf-code .cf-tok-kw").unwrap().unwrap();
     assert_eq!(kw.text_content().as_deref(), Some("fn"));

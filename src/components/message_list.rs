@@ -45,9 +45,12 @@ pub fn MessageList() -> impl IntoView {
     Effect::new(move |_| {
         chat.rev.track();
         chat.live.track();
-        if stick.get_untracked() {
-            request_animation_frame(scroll_to_end);
-        }
+        // Checked again in the frame: the user may have scrolled up in between.
+        request_animation_frame(move || {
+            if stick.get_untracked() {
+                scroll_to_end();
+            }
+        });
     });
     // A scroll caused by content changing size (a message re-rendered, an answer growing)
     // says nothing about the user: only follow it when the height stayed the same.
@@ -55,15 +58,17 @@ pub fn MessageList() -> impl IntoView {
     let on_scroll = move |_| {
         if let Some(el) = log.get_untracked() {
             let height = el.scroll_height();
+            let at_end = height - el.scroll_top() - el.client_height() <= STICK_SLACK_PX;
             if height != last_height.get_value() {
                 last_height.set_value(height);
-                if stick.get_untracked() {
+                if at_end {
+                    stick.set(true);
+                } else if stick.get_untracked() {
                     scroll_to_end();
                 }
                 return;
             }
-            let gap = height - el.scroll_top() - el.client_height();
-            stick.set(gap <= STICK_SLACK_PX);
+            stick.set(at_end);
         }
     };
     // Scrolling up by wheel, touch or keys stops following at once, even mid-stream.
