@@ -116,9 +116,13 @@ test("auto-scroll follows the answer, stops when the user scrolls up, and Jump t
   await send(page, "/demo long");
   await page.waitForFunction(() => document.querySelector(".cf-log").scrollHeight > 3000);
   assert.ok((await gap()) < 60, "stuck to the bottom while streaming");
-  await log.hover();
-  await page.mouse.wheel(0, -800);
   const jump = page.getByRole("button", { name: "Jump to latest" });
+  // A wheel event can be lost while the page is busy streaming: scroll up again if so.
+  for (let i = 0; i < 5 && !(await jump.isVisible()); i++) {
+    await log.hover();
+    await page.mouse.wheel(0, -800);
+    await jump.waitFor({ timeout: 2000 }).catch(() => {});
+  }
   await jump.waitFor();
   const held = await log.evaluate((el) => el.scrollTop);
   await page.waitForTimeout(500);

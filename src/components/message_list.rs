@@ -58,17 +58,16 @@ pub fn MessageList() -> impl IntoView {
     let on_scroll = move |_| {
         if let Some(el) = log.get_untracked() {
             let height = el.scroll_height();
-            let at_end = height - el.scroll_top() - el.client_height() <= STICK_SLACK_PX;
             if height != last_height.get_value() {
+                // Not re-sticking here: a smooth wheel scroll passes near the end first.
                 last_height.set_value(height);
-                if at_end {
-                    stick.set(true);
-                } else if stick.get_untracked() {
+                if stick.get_untracked() {
                     scroll_to_end();
                 }
                 return;
             }
-            stick.set(at_end);
+            let gap = height - el.scroll_top() - el.client_height();
+            stick.set(gap <= STICK_SLACK_PX);
         }
     };
     // Scrolling up by wheel, touch or keys stops following at once, even mid-stream.
