@@ -6,8 +6,6 @@ use crate::i18n::Lang;
 use crate::storage::Storage;
 use crate::transport::{send_chat, Abort, Outcome};
 use confab_core::conversation::{Conversation, MessageState, Node, NodeId};
-use confab_core::error::ApiError;
-use confab_core::protocol::Role;
 use confab_core::stream::StreamEvent;
 use confab_core::widget_config::WidgetConfig;
 use leptos::prelude::*;
@@ -245,23 +243,10 @@ impl Chat {
     }
 
     fn apply(&self, id: NodeId, event: StreamEvent) {
-        match event {
-            StreamEvent::Content(text) => {
-                self.conv.update_value(|c| c.append_content(id, &text));
-                self.mark_streaming();
-            }
-            StreamEvent::Reasoning(text) => {
-                self.conv.update_value(|c| c.append_reasoning(id, &text));
-                self.mark_streaming();
-            }
-            StreamEvent::Usage(usage) => self.conv.update_value(|c| c.set_usage(id, usage)),
-            StreamEvent::Finish(reason) => self.conv.update_value(|c| c.finish(id, reason)),
-            StreamEvent::Error(error) => self.fail(id, error),
+        self.conv.update_value(|c| c.apply(id, &event));
+        if matches!(event, StreamEvent::Content(_) | StreamEvent::Reasoning(_)) {
+            self.mark_streaming();
         }
-    }
-
-    fn fail(&self, id: NodeId, error: ApiError) {
-        self.conv.update_value(|c| c.fail(id, error));
     }
 
     fn mark_streaming(&self) {
@@ -353,9 +338,5 @@ impl Chat {
 
     pub fn siblings(&self, id: NodeId) -> (usize, usize) {
         self.conv.with_value(|c| c.siblings(id))
-    }
-
-    pub fn role_of(&self, id: NodeId) -> Option<Role> {
-        self.conv.with_value(|c| c.node(id).map(|n| n.role))
     }
 }
