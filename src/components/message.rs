@@ -80,7 +80,7 @@ pub fn MessageItem(node: Node) -> impl IntoView {
             class:cf-assistant=!is_user
             class:cf-streaming=streaming
             data-role=if is_user { "user" } else { "assistant" }
-            data-state=state_name(&node.state)
+            data-state=node.state.as_str()
             part=if is_user { "message user-message" } else { "message assistant-message" }
             aria-label=if is_user { t.you } else { t.assistant }
         >
@@ -174,15 +174,5 @@ fn MessageActions(
                 }.into_any()
             }}
         </div>
-    }
-}
-
-fn state_name(state: &MessageState) -> &'static str {
-    match state {
-        MessageState::Done => "done",
-        MessageState::Streaming => "streaming",
-        MessageState::Stopped => "stopped",
-        MessageState::Interrupted => "interrupted",
-        MessageState::Failed(_) => "failed",
     }
 }

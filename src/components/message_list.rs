@@ -3,7 +3,7 @@
 
 use crate::chat::Chat;
 use crate::components::message::MessageItem;
-use confab_core::conversation::{MessageState, Node};
+use confab_core::conversation::Node;
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -13,17 +13,10 @@ const STICK_SLACK_PX: i32 = 48;
 /// Changes whenever a message must be drawn anew. `created_ms` tells apart the same node id
 /// in two conversations (switching between them in the playground).
 fn row_key(node: &Node) -> (u32, u64, &'static str, usize, bool) {
-    let state = match node.state {
-        MessageState::Done => "done",
-        MessageState::Streaming => "streaming",
-        MessageState::Stopped => "stopped",
-        MessageState::Interrupted => "interrupted",
-        MessageState::Failed(_) => "failed",
-    };
     (
         node.id,
         node.created_ms.to_bits(),
-        state,
+        node.state.as_str(),
         node.text.len(),
         node.usage.is_some(),
     )

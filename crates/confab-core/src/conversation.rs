@@ -84,6 +84,19 @@ pub enum MessageState {
     Failed(ApiError),
 }
 
+impl MessageState {
+    /// The state's name, as the widget shows it in `data-state` (`done`, `streaming`, …).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MessageState::Done => "done",
+            MessageState::Streaming => "streaming",
+            MessageState::Stopped => "stopped",
+            MessageState::Interrupted => "interrupted",
+            MessageState::Failed(_) => "failed",
+        }
+    }
+}
+
 /// One message in the tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
