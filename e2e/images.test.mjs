@@ -173,3 +173,35 @@ test("sent images survive a reload and are sent again on regenerate", async () =
   assert.equal(parts.length, 1, "the image is in the regenerated request");
   await page.context().close();
 });
+
+test("dropping files on the panel and pasting a screenshot both attach images", async () => {
+  const page = await openPage(browser);
+  await composer(page).waitFor();
+  const png = await makeImage(page, { width: 80, height: 60, type: "image/png" });
+  const b64 = png.toString("base64");
+  // Drop: a drag over the panel shows the drop zone; dropping attaches the file.
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    window.__dt = new DataTransfer();
+    window.__dt.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+    document.querySelector(".cf-panel").dispatchEvent(
+      new DragEvent("dragover", { dataTransfer: window.__dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await page.locator(".cf-dropzone").waitFor();
+  await page.evaluate(() => document.querySelector(".cf-panel").dispatchEvent(
+    new DragEvent("drop", { dataTransfer: window.__dt, bubbles: true, cancelable: true })));
+  await page.locator('.cf-thumb[data-name="dropped.png"]').waitFor();
+  assert.equal(await page.locator(".cf-dropzone").count(), 0);
+  // Paste: an image on the clipboard becomes an attachment, text stays text.
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], "screenshot.png", { type: "image/png" }));
+    document.querySelector("textarea.cf-input").dispatchEvent(
+      new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await page.locator('.cf-thumb[data-name="screenshot.png"]').waitFor();
+  assert.equal(await page.locator(".cf-thumb").count(), 2);
+  assert.equal(await composer(page).inputValue(), "");
+  await page.context().close();
+});
