@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod image_check;
 pub mod link;
 pub mod markdown;
+pub mod mathml;
 pub mod protocol;
 pub mod snippets;
 pub mod sse;
