@@ -39,9 +39,16 @@ export async function send(page, text) {
   await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
-/** Waits until no answer is running (the Send button is back). */
+/** Waits until no answer is running (the Send button is back) and formulas have settled. */
 export async function waitIdle(page, timeout = 30_000) {
   await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout });
+  await waitMath(page, timeout);
+}
+
+/** Waits until every finished formula shows as MathML or, when it failed, as marked source. */
+export async function waitMath(page, timeout = 30_000) {
+  const pending = ".cf-math:not(.cf-math-rendered):not(.cf-math-error):not(.cf-math-open)";
+  await page.locator(pending).first().waitFor({ state: "detached", timeout });
 }
 
 export async function shot(page, name) {

@@ -2,7 +2,7 @@
 // requests, and runs no script. Code blocks get highlighting and a copy button.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, openPage, send, waitIdle, assistantMessages, BASE, shot } from "./lib.mjs";
+import { launch, openPage, send, waitIdle, waitMath, assistantMessages, BASE, shot } from "./lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -96,6 +96,57 @@ test("a 50 KB answer streams to its end and is kept identical after a reload", a
   // The stored answer renders the same after a reload.
   await page.reload();
   await assistantMessages(page).first().waitFor();
+  await waitMath(page);
   assert.equal(await assistantMessages(page).first().locator(".cf-markdown").innerText(), live);
+  await page.context().close();
+});
+
+test("formulas render as MathML from a math module fetched only when the first formula appears", async () => {
+  const page = await openPage(browser);
+  const mathRequests = [];
+  page.on("request", (r) => { if (/confab-math/.test(r.url())) mathRequests.push(r.url()); });
+  await page.waitForTimeout(500);
+  assert.deepEqual(mathRequests, [], "no math module before any formula");
+
+  await send(page, "/demo math");
+  await waitIdle(page);
+  const answer = assistantMessages(page).first();
+  await shot(page, "markdown-math");
+  assert.ok((await answer.locator("math").count()) >= 6, "formulas are MathML");
+  assert.ok((await answer.locator('math[display="block"]').count()) >= 2, "display formulas are blocks");
+  assert.ok((await answer.locator("math mfrac").count()) >= 2, "fractions are real MathML");
+  assert.ok((await answer.locator("math mtable").count()) >= 1, "the matrix is a table");
+  // A math element is in the MathML namespace, built node by node.
+  assert.equal(await answer.locator("math").first().evaluate((m) => m.namespaceURI), "http://www.w3.org/1998/Math/MathML");
+
+  // The broken formula shows as its source, marked, with the reason on hover.
+  const broken = answer.locator(".cf-math-error");
+  assert.equal(await broken.count(), 1);
+  assert.equal(await broken.locator("code").innerText(), "\\frac{1}");
+  assert.ok((await broken.getAttribute("title")).length > 3, "the reason is given");
+  // Dollar amounts are not math.
+  assert.match(await answer.innerText(), /it costs \$5 and \$10/);
+
+  assert.equal(mathRequests.filter((u) => u.endsWith(".wasm")).length, 1, "the module is fetched once");
+  await page.context().close();
+});
+
+test("hostile formulas become text and never markup", async () => {
+  const page = await openPage(browser);
+  await page.evaluate(() => { window.__alerts = 0; window.alert = () => { window.__alerts++; }; });
+  await send(page, "hostile: $\\text{<img src=x onerror=alert(1)>}$ and $x<y>z$ and $$\\color{red;background:url(https://attacker.example/m)}{x}$$");
+  await waitIdle(page);
+  const answer = assistantMessages(page).first();
+  const report = await answer.evaluate((root) => ({
+    imgs: root.querySelectorAll("img").length,
+    handlers: [...root.querySelectorAll("*")].flatMap((el) => [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => a.name)),
+    styles: [...root.querySelectorAll("math [style]")].map((el) => el.getAttribute("style")),
+    texts: [...root.querySelectorAll("math mtext")].map((el) => el.textContent),
+  }));
+  assert.equal(report.imgs, 0);
+  assert.deepEqual(report.handlers, []);
+  assert.ok(report.texts.includes("<img src=x onerror=alert(1)>"), JSON.stringify(report.texts));
+  assert.ok(report.styles.every((s) => !/url/i.test(s)), JSON.stringify(report.styles));
+  assert.equal(await page.evaluate(() => window.__alerts), 0);
   await page.context().close();
 });

@@ -1,7 +1,7 @@
 // Nothing a user typed or received is lost to a reload.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, openPage, send, waitIdle, assistantMessages, userMessages, composer } from "./lib.mjs";
+import { launch, openPage, send, waitIdle, waitMath, assistantMessages, userMessages, composer } from "./lib.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -16,6 +16,7 @@ test("reload restores the conversation and the unsent draft", async () => {
   await page.waitForTimeout(300); // the draft is saved on input
   await page.reload();
   await userMessages(page).first().waitFor();
+  await waitMath(page);
   assert.match(await userMessages(page).first().innerText(), /remember this question/);
   assert.equal(await assistantMessages(page).first().locator(".cf-markdown").innerText(), answer);
   await page.waitForFunction(() => document.querySelector("textarea.cf-input")?.value === "a draft I have not sent");

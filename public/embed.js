@@ -6,7 +6,8 @@
   const RELEASE = null;
   const script = document.currentScript || document.querySelector("script[src*='embed'][data-endpoint]");
   const base = new URL(RELEASE ? "./" : "../", script ? script.src : location.href);
-  const FILES = RELEASE || { js: "confab.js", wasm: "confab_bg.wasm", css: "confab.css" };
+  const FILES = RELEASE || { js: "confab.js", wasm: "confab_bg.wasm", css: "confab.css",
+    mathJs: "confab-math.js", mathWasm: "confab-math_bg.wasm" };
   const WIDGET_KEYS = ["endpoint", "model", "title", "welcome", "lang", "theme", "position", "accent",
     "system-prompt", "max-images", "image-hosts", "storage-key"];
   const LOADER_KEYS = ["mode", "preload", "from-query"];
@@ -29,6 +30,13 @@
         if (RELEASE) await get("js");
         const mod = await import(new URL(FILES.js, base).href);
         await mod.default({ module_or_path: get("wasm") });
+        // TeX to MathML is a second small wasm, fetched when the first formula appears.
+        mod.set_math_loader(async () => {
+          if (RELEASE) await get("mathJs");
+          const math = await import(new URL(FILES.mathJs, base).href);
+          await math.default({ module_or_path: get("mathWasm") });
+          return math;
+        });
         return mod;
       })();
       modPromise.catch((err) => { modPromise = null; console.error("Confab: the widget could not load.", err); });

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod image_prep;
 pub mod images;
 pub mod markdown_view;
+pub mod math;
 pub mod mount;
 pub mod playground;
 pub mod storage;

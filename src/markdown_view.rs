@@ -6,6 +6,7 @@
 //! is rendered again, once per animation frame.
 
 use crate::chat::Chat;
+use crate::math::Formula;
 use confab_core::highlight::highlight;
 use confab_core::link::host_of;
 use confab_core::markdown::{parse, Block, Inline, ListItem, StreamingDoc};
@@ -79,10 +80,17 @@ fn block_view(block: &Block) -> AnyView {
             view! { <CodeBlock lang=lang.clone().unwrap_or_default() code=code.clone() /> }
                 .into_any()
         }
-        Block::Math { tex, .. } => {
-            view! { <div class="cf-math cf-math-display" data-tex=tex.clone()>{tex.clone()}</div> }
+        Block::Math { tex, closed: true } => {
+            view! { <div class="cf-math-block"><Formula tex=tex.clone() display=true /></div> }
                 .into_any()
         }
+        // Still streaming: the source, until its closing `$$` arrives.
+        Block::Math { tex, closed: false } => view! {
+            <div class="cf-math-block">
+                <span class="cf-math cf-math-display cf-math-open"><code>{tex.clone()}</code></span>
+            </div>
+        }
+        .into_any(),
         Block::BlockQuote(blocks) => {
             view! { <blockquote>{blocks_view(blocks)}</blockquote> }.into_any()
         }
@@ -178,10 +186,9 @@ fn inline_view(inline: &Inline) -> AnyView {
         Inline::Image { src: None, alt, .. } => {
             view! { <span class="cf-unsafe-image">{format!("[{alt}]")}</span> }.into_any()
         }
-        Inline::Math { tex, display } => view! {
-            <code class="cf-math" class:cf-math-display=*display data-tex=tex.clone()>{tex.clone()}</code>
+        Inline::Math { tex, display } => {
+            view! { <Formula tex=tex.clone() display=*display /> }.into_any()
         }
-        .into_any(),
         Inline::SoftBreak => " ".into_any(),
         Inline::HardBreak => view! { <br /> }.into_any(),
         Inline::Html(raw) => view! { <span class="cf-raw-html">{raw.clone()}</span> }.into_any(),

@@ -14,10 +14,12 @@ use std::path::Path;
 const MARKER: &str = "const RELEASE = null;";
 
 /// Widget files: (key in the loader's RELEASE object, file in dist/).
-const WIDGET_FILES: [(&str, &str); 3] = [
+const WIDGET_FILES: [(&str, &str); 5] = [
     ("js", "confab.js"),
     ("wasm", "confab_bg.wasm"),
     ("css", "confab.css"),
+    ("mathJs", "confab-math.js"),
+    ("mathWasm", "confab-math_bg.wasm"),
 ];
 
 pub struct Release {
@@ -131,6 +133,8 @@ mod tests {
         std::fs::write(dir.join("confab.js"), b"export default 1;").unwrap();
         std::fs::write(dir.join("confab_bg.wasm"), b"\0asm").unwrap();
         std::fs::write(dir.join("confab.css"), b".cf-root{}").unwrap();
+        std::fs::write(dir.join("confab-math.js"), b"export default 2;").unwrap();
+        std::fs::write(dir.join("confab-math_bg.wasm"), b"\0asm\x01").unwrap();
         std::fs::write(
             dir.join("public/embed.js"),
             format!("(() => {{\n  {MARKER}\n}})();\n"),
@@ -164,7 +168,7 @@ mod tests {
     fn a_loader_without_the_marker_is_refused() {
         let dir = std::env::temp_dir().join(format!("confab-release-bad-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("public")).unwrap();
-        for f in ["confab.js", "confab_bg.wasm", "confab.css"] {
+        for (_, f) in WIDGET_FILES {
             std::fs::write(dir.join(f), b"x").unwrap();
         }
         std::fs::write(dir.join("public/embed.js"), b"(() => {})();").unwrap();

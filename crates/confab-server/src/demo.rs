@@ -871,7 +871,7 @@ $$A = \begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}, \quad \det A = -2$$
 
 A sum and a product: $\sum_{k=0}^{n} \binom{n}{k} = 2^n$ and $\prod_{p \text{ prime}} \frac{1}{1 - p^{-s}} = \zeta(s)$.
 
-A broken formula, which should show as its source: $\frac{1}{$.
+A broken formula (a fraction missing its denominator), which should show as its source: $\frac{1}$.
 
 Money is not math: it costs $5 and $10.
 "#;
