@@ -234,8 +234,14 @@ test("under a strict CSP (no inline script or style) the widget loads, is styled
   const violations = [];
   page.on("console", (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
   await bubble(page).click();
-  await ask(page, "hello under CSP");
+  await ask(page, "hello under CSP, $\\color{red}{x}$");
   assert.match(await answers(page).first().innerText(), /\S{3,}/);
+  // The math module loads and its MathML is styled through the CSSOM, which CSP allows.
+  const red = page.locator("confab-chat math mi", { hasText: "x" }).first();
+  await red.waitFor();
+  assert.equal(await red.evaluate((el) => getComputedStyle(el).color), "rgb(255, 0, 0)");
+  const failed = await page.locator("confab-chat .cf-math-error").evaluateAll((els) => els.map((e) => `${e.dataset.tex}: ${e.title}`));
+  assert.deepEqual(failed, []);
   const styled = await page.evaluate(() => {
     const root = document.querySelector("confab-chat").shadowRoot;
     return { panel: getComputedStyle(root.querySelector(".cf-panel")).display,
@@ -334,6 +340,9 @@ test("versioned release files with SRI hashes load (when cargo xtask dist wrote 
   await bubble(page).click();
   await ask(page, "hello release");
   assert.match(await answers(page).first().innerText(), /\S{3,}/);
+  // The answer's formulas bring in the math module, also checked against its hash.
+  await page.locator("confab-chat math").first().waitFor();
+  assert.equal(await page.locator("confab-chat .cf-math-error").count(), 0);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

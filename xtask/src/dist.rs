@@ -120,7 +120,7 @@ Release files in {}:",
     let src = format!("https://YOUR-HOST/confab/{}", release.loader);
     println!(
         "
-Serve the release folder as it is (the loader finds the other files beside it;\
+Serve the release folder as it is (the loader finds the other files beside it; \
          cross-origin hosts need CORS). Paste:
 
 {}

@@ -677,7 +677,10 @@ fn cell(text: &str, max: usize) -> String {
     if one_line.chars().count() > max {
         s.push('…');
     }
-    s.replace('\\', "\\\\").replace('|', "\\|")
+    // Shown verbatim: backslashes, pipes and dollars would otherwise be markdown or math.
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('$', "\\$")
 }
 
 fn code_cell(text: &str, max: usize) -> String {
@@ -1028,6 +1031,22 @@ Done.
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_cells_show_the_text_verbatim_not_as_markdown_or_math() {
+        let c = cell("a|b $\\frac{1}{2}$\nnext", 100);
+        assert_eq!(c, "a\\|b \\$\\\\frac{1}{2}\\$ next");
+        use confab_core::markdown::{parse, Block, Inline};
+        let doc = parse(&format!("| x |\n|---|\n| {c} |\n"));
+        let Some(Block::Table { rows, .. }) = doc.first() else {
+            panic!("a table: {doc:?}")
+        };
+        assert_eq!(
+            Inline::plain_text(&rows[0][0]),
+            "a|b $\\frac{1}{2}$ next",
+            "no math, nothing eaten"
+        );
+    }
 
     #[test]
     fn words_split_and_rejoin() {
