@@ -6,8 +6,9 @@
   const RELEASE = null;
   const script = document.currentScript || document.querySelector("script[src*='embed'][data-endpoint]");
   const base = new URL(RELEASE ? "./" : "../", script ? script.src : location.href);
-  const FILES = RELEASE || { js: "confab.js", wasm: "confab_bg.wasm", css: "confab.css",
-    mathJs: "confab-math.js", mathWasm: "confab-math_bg.wasm" };
+  // Unversioned: the embed build (the panel without the playground) in dist/widget/.
+  const FILES = RELEASE || { js: "widget/confab.js", wasm: "widget/confab_bg.wasm", css: "widget/confab.css",
+    mathJs: "widget/confab-math.js", mathWasm: "widget/confab-math_bg.wasm" };
   const WIDGET_KEYS = ["endpoint", "model", "title", "welcome", "lang", "theme", "position", "accent",
     "system-prompt", "max-images", "image-hosts", "storage-key"];
   const LOADER_KEYS = ["mode", "preload", "from-query"];

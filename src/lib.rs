@@ -11,6 +11,7 @@ pub mod images;
 pub mod markdown_view;
 pub mod math;
 pub mod mount;
+#[cfg(feature = "playground")]
 pub mod playground;
 pub mod storage;
 pub mod transport;
@@ -20,5 +21,6 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    #[cfg(feature = "playground")]
     mount::mount_page_if_present();
 }

@@ -16,6 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 /// Query parameters the playground page understands, so one page can talk to any server.
+#[cfg(feature = "playground")]
 const PAGE_PARAMS: &[&str] = &["endpoint", "model", "lang", "theme", "title", "render"];
 
 pub fn resolve_lang(choice: LangChoice) -> Lang {
@@ -30,6 +31,7 @@ pub fn resolve_lang(choice: LangChoice) -> Lang {
 }
 
 /// `data-*` attributes of `el` as (name, value) pairs, without the `data-` prefix.
+#[cfg(feature = "playground")]
 fn data_attributes(el: &HtmlElement) -> Vec<(String, String)> {
     let attrs = el.attributes();
     (0..attrs.length())
@@ -85,6 +87,7 @@ fn render(el: HtmlElement, config: WidgetConfig, hook: Option<OnChat>) -> Box<dy
 
 /// Mounts the playground panel into `#confab-app`, configured by its `data-*` attributes
 /// and then by the page's query parameters.
+#[cfg(feature = "playground")]
 pub fn mount_page_if_present() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;

@@ -25,12 +25,6 @@ pub fn run() -> Result<ExitCode> {
     println!("\n== bundle sizes (dist/) ==");
     let dist = root().join("dist");
     print_table(&size_rows(&dist)?);
-    let widget: usize = ["confab_bg.wasm", "confab.js", "public/boot.js"]
-        .iter()
-        .filter_map(|f| row_for(&dist.join(f), f.to_string()).ok())
-        .map(|r| r.brotli)
-        .sum();
-    println!("widget wasm + JS (brotli): {}", kb(widget));
     let brotli_of = |files: &[&str]| -> usize {
         files
             .iter()
@@ -43,12 +37,29 @@ pub fn run() -> Result<ExitCode> {
         kb(brotli_of(&["public/embed.js"]))
     );
     println!(
-        "embedded widget on first open, loader + glue + wasm + CSS (brotli): {}",
+        "embedded widget on first open, glue + wasm + CSS (brotli): {} (budget 130 KB)",
         kb(brotli_of(&[
-            "public/embed.js",
+            "widget/confab.js",
+            "widget/confab_bg.wasm",
+            "widget/confab.css"
+        ]))
+    );
+    println!(
+        "math module, loaded with the first formula (brotli): {}",
+        kb(brotli_of(&[
+            "widget/confab-math.js",
+            "widget/confab-math_bg.wasm"
+        ]))
+    );
+    println!(
+        "playground page, boot + glue + wasm + CSS (brotli): {}",
+        kb(brotli_of(&[
+            "public/boot.js",
             "confab.js",
             "confab_bg.wasm",
-            "confab.css"
+            "confab.css",
+            "page.css",
+            "playground.css"
         ]))
     );
 

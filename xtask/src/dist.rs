@@ -7,11 +7,22 @@ use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn build_widget(release: bool) -> Result<()> {
-    let mut args = vec!["build"];
-    if release {
-        args.push("--release");
+    build_widget_into(release, &root().join("dist"))
+}
+
+/// The playground page into `dist`, then the embeddable widget (no playground) into
+/// `dist/widget`, in that order: Trunk empties its output folder first.
+pub fn build_widget_into(release: bool, dist: &std::path::Path) -> Result<()> {
+    let dist_arg = dist.to_string_lossy().into_owned();
+    let widget_arg = dist.join("widget").to_string_lossy().into_owned();
+    for (html, out) in [("index.html", &dist_arg), ("widget.html", &widget_arg)] {
+        let mut args = vec!["build", html, "--dist", out.as_str()];
+        if release {
+            args.push("--release");
+        }
+        exec(cmd("trunk", &args))?;
     }
-    exec(cmd("trunk", &args))
+    Ok(())
 }
 
 pub fn build_server() -> Result<()> {
@@ -104,8 +115,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         [flag, dir] if flag == "--dist" => std::path::PathBuf::from(dir),
         _ => return Err("usage: cargo xtask dist [--dist DIR]".into()),
     };
-    let dist_arg = dist.to_string_lossy().into_owned();
-    exec(cmd("trunk", &["build", "--release", "--dist", &dist_arg]))?;
+    build_widget_into(true, &dist)?;
     let release = crate::release::write_release(&dist, env!("CARGO_PKG_VERSION"))?;
     let rows = size_rows(&dist)?;
     print_table(&rows);

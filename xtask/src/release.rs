@@ -13,7 +13,10 @@ use std::path::Path;
 /// The line in `public/embed.js` that the versioned copy replaces.
 const MARKER: &str = "const RELEASE = null;";
 
-/// Widget files: (key in the loader's RELEASE object, file in dist/).
+/// Where the embeddable widget's build lives inside dist/ (see `widget.html`).
+pub const WIDGET_DIR: &str = "widget";
+
+/// Widget files: (key in the loader's RELEASE object, file in dist/widget/).
 const WIDGET_FILES: [(&str, &str); 5] = [
     ("js", "confab.js"),
     ("wasm", "confab_bg.wasm"),
@@ -67,7 +70,8 @@ pub fn write_release(dist: &Path, version: &str) -> Result<Release> {
         std::fs::write(out.join(name), bytes).map_err(|e| format!("{name}: {e}"))
     };
 
-    let glue = String::from_utf8_lossy(&read(&dist.join("confab.js"))?).into_owned();
+    let widget = dist.join(WIDGET_DIR);
+    let glue = String::from_utf8_lossy(&read(&widget.join("confab.js"))?).into_owned();
     if glue.contains("./snippets/") {
         return Err("confab.js imports wasm-bindgen snippets; copy them into release/ too".into());
     }
@@ -75,7 +79,7 @@ pub fn write_release(dist: &Path, version: &str) -> Result<Release> {
     let mut files = Vec::new();
     let mut fields = Vec::new();
     for (key, file) in WIDGET_FILES {
-        let bytes = read(&dist.join(file))?;
+        let bytes = read(&widget.join(file))?;
         let name = versioned(file, version, &bytes);
         let integrity = sri(&bytes);
         write(&name, &bytes)?;
@@ -130,11 +134,13 @@ mod tests {
     fn versioned_files_carry_their_hashes_and_the_loader_names_them() {
         let dir = std::env::temp_dir().join(format!("confab-release-test-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("public")).unwrap();
-        std::fs::write(dir.join("confab.js"), b"export default 1;").unwrap();
-        std::fs::write(dir.join("confab_bg.wasm"), b"\0asm").unwrap();
-        std::fs::write(dir.join("confab.css"), b".cf-root{}").unwrap();
-        std::fs::write(dir.join("confab-math.js"), b"export default 2;").unwrap();
-        std::fs::write(dir.join("confab-math_bg.wasm"), b"\0asm\x01").unwrap();
+        let w = dir.join(WIDGET_DIR);
+        std::fs::create_dir_all(&w).unwrap();
+        std::fs::write(w.join("confab.js"), b"export default 1;").unwrap();
+        std::fs::write(w.join("confab_bg.wasm"), b"\0asm").unwrap();
+        std::fs::write(w.join("confab.css"), b".cf-root{}").unwrap();
+        std::fs::write(w.join("confab-math.js"), b"export default 2;").unwrap();
+        std::fs::write(w.join("confab-math_bg.wasm"), b"\0asm\x01").unwrap();
         std::fs::write(
             dir.join("public/embed.js"),
             format!("(() => {{\n  {MARKER}\n}})();\n"),
@@ -168,8 +174,9 @@ mod tests {
     fn a_loader_without_the_marker_is_refused() {
         let dir = std::env::temp_dir().join(format!("confab-release-bad-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("public")).unwrap();
+        std::fs::create_dir_all(dir.join(WIDGET_DIR)).unwrap();
         for (_, f) in WIDGET_FILES {
-            std::fs::write(dir.join(f), b"x").unwrap();
+            std::fs::write(dir.join(WIDGET_DIR).join(f), b"x").unwrap();
         }
         std::fs::write(dir.join("public/embed.js"), b"(() => {})();").unwrap();
         assert!(write_release(&dir, "1.0.0").is_err());
