@@ -133,20 +133,33 @@ test("formulas render as MathML from a math module fetched only when the first f
 
 test("hostile formulas become text and never markup", async () => {
   const page = await openPage(browser);
+  const remote = watchRemote(page);
   await page.evaluate(() => { window.__alerts = 0; window.alert = () => { window.__alerts++; }; });
-  await send(page, "hostile: $\\text{<img src=x onerror=alert(1)>}$ and $x<y>z$ and $$\\color{red;background:url(https://attacker.example/m)}{x}$$");
+  // Markup in \text is escaped by pulldown-latex; in \operatorname it is not, so the math
+  // module refuses it (shown as source); a huge negative space is dropped by the allowlist.
+  await send(page, "hostile: $\\text{<img src=x onerror=alert(1)>}$ and $x<y>z$ and " +
+    "$\\operatorname{</mi><mtext style=\"background:url(https://attacker.example/m)\">PWN</mtext><mi>} x$ and $a\\hspace{-80em}b$");
   await waitIdle(page);
   const answer = assistantMessages(page).first();
-  const report = await answer.evaluate((root) => ({
+  const report = await answer.locator("blockquote").evaluate((root) => ({
     imgs: root.querySelectorAll("img").length,
     handlers: [...root.querySelectorAll("*")].flatMap((el) => [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => a.name)),
     styles: [...root.querySelectorAll("math [style]")].map((el) => el.getAttribute("style")),
-    texts: [...root.querySelectorAll("math mtext")].map((el) => el.textContent),
+    mtexts: [...root.querySelectorAll("math mtext")].map((el) => el.textContent),
+    spaces: [...root.querySelectorAll("math mspace")].map((el) => el.getAttribute("width")),
+    failed: [...root.querySelectorAll(".cf-math-error")].map((el) => el.dataset.tex),
+    rendered: root.querySelectorAll("math").length,
   }));
   assert.equal(report.imgs, 0);
   assert.deepEqual(report.handlers, []);
-  assert.ok(report.texts.includes("<img src=x onerror=alert(1)>"), JSON.stringify(report.texts));
+  assert.ok(report.mtexts.includes("<img src=x onerror=alert(1)>"), JSON.stringify(report.mtexts));
+  assert.ok(!report.mtexts.includes("PWN"), "no element from inside an operator name");
+  assert.equal(report.failed.length, 1, JSON.stringify(report.failed));
+  assert.match(report.failed[0], /operatorname/);
+  assert.equal(report.rendered, 3, "the other three formulas render");
+  assert.ok(!report.spaces.includes("-80em"), JSON.stringify(report.spaces));
   assert.ok(report.styles.every((s) => !/url/i.test(s)), JSON.stringify(report.styles));
+  assert.deepEqual(remote, []);
   assert.equal(await page.evaluate(() => window.__alerts), 0);
   await page.context().close();
 });

@@ -19,12 +19,20 @@ const CACHE_LIMIT: usize = 512;
 
 type Rendered = Result<MathNode, String>;
 
+/// After a failed load, formulas show their source for this long before a new attempt, so a
+/// stream re-rendering its tail every frame does not refetch every frame.
+const RETRY_AFTER_MS: f64 = 10_000.0;
+
 struct MathModule {
     /// Resolves to the loader function once the page's loader has handed it over.
     loader: Promise,
     resolve_loader: Option<Function>,
     /// The loaded module, once the first formula asked for it.
     module: Option<Promise>,
+    /// The last load failure and when it happened.
+    failed: Option<(String, f64)>,
+    /// Set when the module trapped (a panic): its instance is not used again.
+    broken: Option<String>,
     cache: HashMap<(String, bool), Rendered>,
 }
 
@@ -32,7 +40,14 @@ thread_local! {
     static MATH: RefCell<MathModule> = RefCell::new({
         let mut resolve_loader = None;
         let loader = Promise::new(&mut |resolve, _| resolve_loader = Some(resolve));
-        MathModule { loader, resolve_loader, module: None, cache: HashMap::new() }
+        MathModule {
+            loader,
+            resolve_loader,
+            module: None,
+            failed: None,
+            broken: None,
+            cache: HashMap::new(),
+        }
     });
 }
 
@@ -54,17 +69,35 @@ async fn module() -> Result<JsValue, String> {
         .map_err(describe)?
         .unchecked_into();
     let pending = MATH.with_borrow_mut(|m| {
-        m.module
+        if let Some(why) = &m.broken {
+            return Err(why.clone());
+        }
+        if let Some((why, at)) = &m.failed {
+            if js_sys::Date::now() - at < RETRY_AFTER_MS {
+                return Err(why.clone());
+            }
+        }
+        Ok(m.module
             .get_or_insert_with(|| match load.call0(&JsValue::NULL) {
                 Ok(p) => Promise::resolve(&p),
                 Err(e) => Promise::reject(&e),
             })
-            .clone()
-    });
-    JsFuture::from(pending).await.map_err(|e| {
-        // A failed load (offline, blocked) may succeed later: forget it.
-        MATH.with_borrow_mut(|m| m.module = None);
-        format!("the math module could not load: {}", describe(e))
+            .clone())
+    })?;
+    JsFuture::from(pending.clone()).await.map_err(|e| {
+        let why = format!("the math module could not load: {}", describe(e));
+        // A failed load (offline, blocked) may succeed later: forget this attempt (unless a
+        // newer one replaced it) and wait a little before the next.
+        MATH.with_borrow_mut(|m| {
+            if m.module
+                .as_ref()
+                .is_some_and(|p| js_sys::Object::is(p, &pending))
+            {
+                m.module = None;
+                m.failed = Some((why.clone(), js_sys::Date::now()));
+            }
+        });
+        why
     })
 }
 
@@ -86,19 +119,29 @@ async fn render(tex: &str, display: bool) -> Rendered {
         return hit;
     }
     let module = module().await?;
+    // Other copies of this formula (the streaming tail) may have rendered it meanwhile.
+    if let Some(hit) = cached(tex, display) {
+        return hit;
+    }
     let render_math: Function = Reflect::get(&module, &JsValue::from_str("render_math"))
         .ok()
         .and_then(|f| f.dyn_into().ok())
         .ok_or("the math module has no render_math")?;
-    let result = render_math
-        .call2(
-            &JsValue::NULL,
-            &JsValue::from_str(tex),
-            &JsValue::from_bool(display),
-        )
-        .map_err(describe)
-        .and_then(|s| s.as_string().ok_or_else(|| "no MathML".to_string()))
-        .and_then(|mathml| parse_mathml(&mathml).map_err(|e| e.to_string()));
+    let (tex_js, display_js) = (JsValue::from_str(tex), JsValue::from_bool(display));
+    let result = match render_math.call2(&JsValue::NULL, &tex_js, &display_js) {
+        Ok(s) => s
+            .as_string()
+            .ok_or_else(|| "no MathML".to_string())
+            .and_then(|mathml| parse_mathml(&mathml).map_err(|e| e.to_string())),
+        // A refusal is thrown as a string; anything else is a trap (a panic in the module),
+        // after which its instance is not used again.
+        Err(e) if e.is_string() => Err(describe(e)),
+        Err(e) => {
+            let why = format!("math rendering stopped: {}", describe(e));
+            MATH.with_borrow_mut(|m| m.broken = Some(why.clone()));
+            return Err(why);
+        }
+    };
     MATH.with_borrow_mut(|m| {
         if m.cache.len() >= CACHE_LIMIT {
             m.cache.clear();
@@ -138,14 +181,19 @@ pub fn Formula(tex: String, display: bool) -> impl IntoView {
     let host = NodeRef::<leptos::html::Span>::new();
     let error = RwSignal::new(None::<String>);
     let rendered = RwSignal::new(false);
-    let show = move |el: &web_sys::HtmlElement, result: Rendered| match result {
-        Ok(tree) => {
-            if let Some(math) = el.owner_document().and_then(|d| build(&d, &tree).ok()) {
+    let show = move |el: &web_sys::HtmlElement, result: Rendered| {
+        let built = result.and_then(|tree| {
+            el.owner_document()
+                .ok_or_else(|| "no document".to_string())
+                .and_then(|d| build(&d, &tree).map_err(describe))
+        });
+        match built {
+            Ok(math) => {
                 el.replace_children_with_node_1(&math);
                 rendered.set(true);
             }
+            Err(why) => error.set(Some(why)),
         }
-        Err(why) => error.set(Some(why)),
     };
     let source = tex.clone();
     Effect::new(move |_| {

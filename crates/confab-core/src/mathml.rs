@@ -53,27 +53,20 @@ pub const MAX_NODES: usize = 20_000;
 /// Elements whose content is text only.
 const TOKEN_ELEMENTS: &[&str] = &["mi", "mn", "mo", "ms", "mtext", "annotation"];
 
-/// MathML Core presentation elements (and `semantics`/`annotation` for the source).
+/// The presentation elements pulldown-latex writes, and no others: every one is inert.
 pub const ELEMENTS: &[&str] = &[
     "math",
     "annotation",
-    "menclose",
     "merror",
     "mfrac",
     "mi",
-    "mmultiscripts",
     "mn",
     "mo",
     "mover",
-    "mpadded",
-    "mphantom",
-    "mprescripts",
     "mroot",
     "mrow",
-    "ms",
     "mspace",
     "msqrt",
-    "mstyle",
     "msub",
     "msubsup",
     "msup",
@@ -83,7 +76,6 @@ pub const ELEMENTS: &[&str] = &[
     "mtr",
     "munder",
     "munderover",
-    "none",
     "semantics",
 ];
 
@@ -118,8 +110,29 @@ pub const ATTRIBUTES: &[&str] = &[
     "width",
 ];
 
-/// Inline style properties pulldown-latex writes (`\color`, `\hspace`, array rules, errors).
-pub const STYLE_PROPERTIES: &[&str] = &["border-color", "color", "height", "margin-left"];
+/// Inline style properties pulldown-latex writes (`\color`, `\colorbox`, `\hspace`, array
+/// rules, errors).
+pub const STYLE_PROPERTIES: &[&str] = &[
+    "background-color",
+    "border-color",
+    "color",
+    "height",
+    "margin-left",
+];
+
+/// Attributes and style properties that are lengths: bounded, so a formula cannot push its
+/// text over the rest of the conversation (`\hspace{-80em}`, `\\[999em]`).
+const LENGTHS: &[&str] = &[
+    "depth",
+    "height",
+    "lspace",
+    "margin-left",
+    "maxsize",
+    "minsize",
+    "rspace",
+    "voffset",
+    "width",
+];
 
 /// Reads a `<math>…</math>` string into a vetted tree.
 pub fn parse_mathml(src: &str) -> Result<MathNode, MathmlError> {
@@ -308,7 +321,7 @@ fn add_attribute(el: &mut MathElement, attr: &str, value: String) {
                 };
                 let (prop, val) = (prop.trim(), val.trim());
                 if let Some(p) = STYLE_PROPERTIES.iter().find(|p| **p == prop) {
-                    if is_plain_style_value(val) {
+                    if is_plain_style_value(val) && is_acceptable(p, val) {
                         el.styles.push((p, val.to_string()));
                     }
                 }
@@ -316,10 +329,45 @@ fn add_attribute(el: &mut MathElement, attr: &str, value: String) {
         }
         _ => {
             if let Some(a) = ATTRIBUTES.iter().find(|a| **a == attr) {
-                el.attrs.push((a, value));
+                if is_acceptable(a, &value) {
+                    el.attrs.push((a, value));
+                }
             }
         }
     }
+}
+
+/// Per-name value checks: bounded lengths, a small `scriptlevel`.
+fn is_acceptable(name: &str, value: &str) -> bool {
+    if LENGTHS.contains(&name) {
+        return is_bounded_length(value);
+    }
+    match name {
+        "scriptlevel" => matches!(value.trim(), "0" | "1" | "2" | "+1" | "-1"),
+        _ => true,
+    }
+}
+
+/// A number with an optional unit, at most 20em (or 320px/pt, or 400%) either way; also the
+/// MathML keywords `infinity` (for `maxsize`) and named spaces.
+fn is_bounded_length(value: &str) -> bool {
+    let v = value.trim();
+    if v == "infinity" || v.ends_with("mathspace") {
+        return true;
+    }
+    let number_end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(v.len());
+    let Ok(n) = v[..number_end].parse::<f64>() else {
+        return false;
+    };
+    let limit = match &v[number_end..] {
+        "" | "em" | "ex" | "mu" => 20.0 * if v.ends_with("mu") { 18.0 } else { 1.0 },
+        "px" | "pt" => 320.0,
+        "%" => 400.0,
+        _ => return false,
+    };
+    n.is_finite() && n.abs() <= limit
 }
 
 fn is_layout_class(class: &str) -> bool {
@@ -462,6 +510,8 @@ mod tests {
             "<math><semantics><annotation-xml encoding=\"text/html\"><b>x</b></annotation-xml></semantics></math>",
             "<math><svg><foreignObject/></svg></math>",
             "<math><style>*{}</style></math>",
+            "<math><mpadded voffset=\"-40em\"><mi>x</mi></mpadded></math>",
+            "<math><mstyle mathsize=\"90\"><mi>x</mi></mstyle></math>",
         ] {
             assert!(
                 matches!(parse_mathml(bad), Err(MathmlError::Element(_))),
@@ -540,6 +590,39 @@ mod tests {
             el(&el(&tree).children[0]).children,
             vec![MathNode::Text("<img src=x onerror=alert(1)>".into())]
         );
+    }
+
+    #[test]
+    fn lengths_are_bounded_so_a_formula_stays_in_its_place() {
+        let tree = parse_mathml(
+            r#"<math><mspace width="-80em" /><mspace width="1em" /><mspace width="0.1667em" /><mo lspace="999px" rspace="2pt" maxsize="infinity">(</mo><mtd style="height: 999em; margin-left: -3em; background-color: rgb(255 0 0)"><mn>1</mn></mtd><mstyle/></math>"#,
+        );
+        assert!(tree.is_err(), "mstyle is not written by pulldown-latex");
+        let tree = parse_mathml(
+            r#"<math><mspace width="-80em" /><mspace width="1em" /><mspace width="0.1667em" /><mo lspace="999px" rspace="2pt" maxsize="infinity" scriptlevel="-50">(</mo><mtd style="height: 999em; margin-left: -3em; background-color: rgb(255 0 0)"><mn>1</mn></mtd></math>"#,
+        )
+        .unwrap();
+        let kids = &el(&tree).children;
+        assert!(el(&kids[0]).attrs.is_empty(), "-80em dropped");
+        assert_eq!(el(&kids[1]).attrs, vec![("width", "1em".to_string())]);
+        assert_eq!(el(&kids[2]).attrs, vec![("width", "0.1667em".to_string())]);
+        assert_eq!(
+            el(&kids[3]).attrs,
+            vec![
+                ("rspace", "2pt".to_string()),
+                ("maxsize", "infinity".to_string())
+            ]
+        );
+        assert_eq!(
+            el(&kids[4]).styles,
+            vec![
+                ("margin-left", "-3em".to_string()),
+                ("background-color", "rgb(255 0 0)".to_string())
+            ]
+        );
+        assert!(!is_bounded_length("1e9em"));
+        assert!(!is_bounded_length("NaNem"));
+        assert!(!is_bounded_length("3vw"));
     }
 
     #[test]

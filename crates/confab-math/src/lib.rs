@@ -5,6 +5,7 @@
 //! read back through `confab_core::mathml`'s allowlist before any DOM node is made.
 
 use pulldown_latex::config::DisplayMode;
+use pulldown_latex::event::{Content, Event};
 use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
 use wasm_bindgen::prelude::*;
 
@@ -30,7 +31,15 @@ pub fn to_mathml(tex: &str, display: bool) -> Result<String, String> {
             return Err("formula too large".into());
         }
         // Render nothing half-right: the first error shows the source with its message.
-        events.push(event.map_err(|e| first_line(&e.to_string()))?);
+        let event = event.map_err(|e| first_line(&e.to_string()))?;
+        // pulldown-latex writes operator names (`\operatorname{…}`, `\mathop{…}`) and
+        // numbers into the MathML unescaped: markup characters there would become elements.
+        if let Event::Content(Content::Function(s) | Content::Number(s)) = &event {
+            if s.contains(['<', '>', '&', '"']) {
+                return Err("an operator name may not contain <, >, & or \"".into());
+            }
+        }
+        events.push(event);
     }
     let config = RenderConfig {
         display_mode: if display {
@@ -55,24 +64,28 @@ fn nesting(tex: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     let mut rest = tex;
     while let Some(c) = rest.chars().next() {
-        let step = if rest.starts_with("\\left") || rest.starts_with("\\begin") {
-            depth += 1;
-            5
-        } else if rest.starts_with("\\right") || rest.starts_with("\\end") {
-            depth = depth.saturating_sub(1);
-            4
-        } else if rest.starts_with("\\{") || rest.starts_with("\\}") {
-            2
-        } else {
-            match c {
-                '{' => depth += 1,
-                '}' => depth = depth.saturating_sub(1),
-                _ => {}
+        let mut step = c.len_utf8();
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '\\' => {
+                // A whole control word: `\leftarrow` is not `\left`.
+                let word_len = rest[1..]
+                    .find(|ch: char| !ch.is_ascii_alphabetic())
+                    .unwrap_or(rest.len() - 1);
+                match &rest[1..1 + word_len] {
+                    "left" | "begin" => depth += 1,
+                    "right" | "end" => depth = depth.saturating_sub(1),
+                    // `\{`, `\}`, `\\`: an escaped character, not a group.
+                    "" => step += rest[1..].chars().next().map_or(0, char::len_utf8),
+                    _ => {}
+                }
+                step += word_len;
             }
-            c.len_utf8()
-        };
+            _ => {}
+        }
         max = max.max(depth);
-        rest = &rest[step.min(rest.len())..];
+        rest = &rest[step..];
     }
     max
 }

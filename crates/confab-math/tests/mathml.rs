@@ -112,6 +112,44 @@ fn oversized_or_deeply_nested_formulas_are_refused_before_parsing() {
 }
 
 #[test]
+fn markup_in_an_operator_name_is_refused_not_written_as_elements() {
+    for tex in [
+        r"\operatorname{</mi><mtext>PWN</mtext><mi>}",
+        r"\operatorname*{</mi><mtext>PWN</mtext><mi>} x",
+        r"\mathop{</mi><mtext>PWN</mtext><mi>}",
+        r"\operatorname{a&b}",
+        r#"\operatorname{a"b}"#,
+    ] {
+        let err = to_mathml(tex, false).expect_err(tex);
+        assert!(err.contains("operator name"), "{tex}: {err}");
+    }
+    // Operators and text with the same characters are fine: they are escaped or single.
+    for tex in [r"\operatorname{sin} x < y", r"\text{</mi>}", r"a \& b"] {
+        let tree = vetted(tex, false);
+        let mut t = String::new();
+        text(&tree, &mut t);
+        assert!(!t.is_empty(), "{tex}");
+    }
+}
+
+#[test]
+fn arrows_are_not_left_and_right_for_the_nesting_cap() {
+    let arrows = r"a \leftarrow b \rightarrow c \leftrightarrow d ".repeat(60);
+    assert!(to_mathml(&arrows, false).is_ok());
+    let hidden = format!(
+        "{}x{}",
+        r"\left(".repeat(30) + &"{".repeat(30),
+        "}".repeat(30) + &r"\right)".repeat(30)
+    );
+    assert!(to_mathml(&hidden, false).unwrap_err().contains("nested"));
+    let escaped = r"\{ \} \\ ".repeat(100);
+    assert!(
+        to_mathml(&escaped, true).is_ok()
+            || !to_mathml(&escaped, true).unwrap_err().contains("nested")
+    );
+}
+
+#[test]
 fn macro_blowup_stops_at_the_event_cap() {
     let mut tex = String::from(r"\def\a{xxxxxxxxxx}");
     for (prev, next) in [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("e", "f")] {
@@ -138,6 +176,7 @@ proptest::proptest! {
             "\\color{red}", "\\hspace{1em}", "\\mathbf{v}", "\\sum_{i}", "\\int", "\\hat",
             "\\operatorname{sin}", "\\mathrm{d}", "\\!", "\\,", "\\quad", "\\hline", "\\{",
             "\\}", "\\lim", "\\to", "\\infty", "\\cdot", "\\le", "\\ne", "é", "中",
+            "\\operatorname{</mi><mtext>x</mtext><mi>}", "\\leftarrow", "\\colorbox{red}{x}",
         ]), 0..24),
         display in proptest::bool::ANY,
     ) {
