@@ -96,6 +96,38 @@ test("a 12-megapixel photo with EXIF orientation 6 is rotated, scaled to 2048 an
   await page.context().close();
 });
 
+test("low detail sends the photo at 512 px at most, and back to auto sends the full size", async () => {
+  const page = await openPage(browser);
+  const photo = await makeImage(page, { width: 4000, height: 3000, type: "image/jpeg", exifOrientation: 6 });
+  await fileInput(page).setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer: photo });
+  await page.locator(".cf-thumb").waitFor();
+  const detail = page.getByRole("combobox", { name: "Detail" });
+  await detail.selectOption("low");
+  assert.match(await page.locator(".cf-thumb-tokens").innerText(), /85/);
+  await composer(page).fill("small please");
+  // Sent at once, while the small copy may still be in preparation: it goes when ready.
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await userMessages(page).first().waitFor();
+  await waitIdle(page);
+  let [part] = imageParts(await lastRequest());
+  assert.equal(part.image_url.detail, "low");
+  assert.deepEqual(dimensions(decodeDataUrl(part.image_url.url).bytes), { width: 384, height: 512 }, "rotated, then 512 long");
+
+  // Low, then auto again: the full 2048 copy goes.
+  await fileInput(page).setInputFiles({ name: "photo.jpg", mimeType: "image/jpeg", buffer: photo });
+  await page.locator(".cf-thumb").waitFor();
+  await detail.selectOption("low");
+  await detail.selectOption("auto");
+  await composer(page).fill("full size");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await userMessages(page).nth(1).waitFor();
+  await waitIdle(page);
+  [part] = imageParts(await lastRequest());
+  assert.equal(part.image_url.detail, "auto");
+  assert.deepEqual(dimensions(decodeDataUrl(part.image_url.url).bytes), { width: 1536, height: 2048 });
+  await page.context().close();
+});
+
 test("a transparent PNG stays PNG and the chosen detail is sent", async () => {
   const page = await openPage(browser);
   const png = await makeImage(page, { width: 300, height: 200, type: "image/png", alpha: true });

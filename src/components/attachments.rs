@@ -14,13 +14,34 @@ use wasm_bindgen::JsCast;
 
 /// Long side of prepared images (OpenAI's high-detail limit).
 pub const MAX_LONG_SIDE: u32 = 2048;
+/// Long side for `low` detail: the model sees no more than 512 × 512, so nothing larger is sent.
+pub const LOW_DETAIL_LONG_SIDE: u32 = 512;
 
 #[derive(Clone)]
 pub struct Attachment {
     pub key: u64,
+    /// The file as picked, kept to prepare a smaller copy when `low` detail is chosen.
+    pub file: web_sys::File,
     pub image: Prepared,
+    /// The copy at most 512 px long, made when `low` detail is first chosen.
+    pub low: RwSignal<Option<Prepared>, LocalStorage>,
+    /// Whether that copy was asked for (it may still be in preparation).
+    pub low_started: StoredValue<bool>,
     pub detail: RwSignal<ImageDetail>,
     pub thumb: String,
+}
+
+impl Attachment {
+    /// What is sent: the low-detail copy when `low` is chosen and it is ready.
+    fn to_send(&self) -> Prepared {
+        match self.detail.get_untracked() {
+            ImageDetail::Low => self
+                .low
+                .get_untracked()
+                .unwrap_or_else(|| self.image.clone()),
+            _ => self.image.clone(),
+        }
+    }
 }
 
 /// The composer's images and the messages about refused files; provided by the panel.
@@ -66,7 +87,10 @@ impl Attachments {
                         this.items.update(|items| {
                             items.push(Attachment {
                                 key,
+                                file,
                                 image,
+                                low: RwSignal::new_local(None),
+                                low_started: StoredValue::new(false),
                                 detail: RwSignal::new(ImageDetail::Auto),
                                 thumb,
                             })
@@ -76,6 +100,27 @@ impl Attachments {
                 }
                 this.pending.update(|p| *p = p.saturating_sub(1));
             }
+        });
+    }
+
+    /// Sets an image's detail; `low` on an image over 512 px prepares a smaller copy once
+    /// (Send waits for it, like any image being prepared).
+    pub fn set_detail(&self, item: &Attachment, detail: ImageDetail) {
+        item.detail.set(detail);
+        let large = item.image.width.max(item.image.height) > LOW_DETAIL_LONG_SIDE;
+        if detail != ImageDetail::Low || !large || item.low_started.get_value() {
+            return;
+        }
+        item.low_started.set_value(true);
+        let (this, file, low) = (*self, item.file.clone(), item.low);
+        this.pending.update(|p| *p += 1);
+        spawn_local(async move {
+            // Already checked when attached: no count limit applies to a second copy.
+            match prepare(&file, 0, usize::MAX, LOW_DETAIL_LONG_SIDE).await {
+                Ok(small) => low.set(Some(small)),
+                Err(message) => this.notices.update(|n| n.push(message)),
+            }
+            this.pending.update(|p| *p = p.saturating_sub(1));
         });
     }
 
@@ -99,20 +144,21 @@ impl Attachments {
         items
             .iter()
             .map(|a| {
+                let image = a.to_send();
                 let id = crate::images::new_id();
-                crate::images::remember(&id, &a.image.blob, a.image.data_url.clone());
+                crate::images::remember(&id, &image.blob, image.data_url.clone());
                 if let Some(storage) = chat.storage.get_value() {
-                    let (id, blob) = (id.clone(), a.image.blob.clone());
+                    let (id, blob) = (id.clone(), image.blob.clone());
                     spawn_local(async move { storage.save_image(&id, &blob).await });
                 }
                 ImageRef {
                     id,
-                    mime: a.image.mime.clone(),
-                    width: a.image.width,
-                    height: a.image.height,
-                    bytes: a.image.bytes,
+                    mime: image.mime,
+                    width: image.width,
+                    height: image.height,
+                    bytes: image.bytes,
                     detail: a.detail.get_untracked(),
-                    name: a.image.name.clone(),
+                    name: image.name,
                 }
             })
             .collect()
@@ -201,12 +247,13 @@ fn AttachmentCard(item: Attachment) -> impl IntoView {
     let detail = item.detail;
     let (w, h) = (item.image.width, item.image.height);
     let label = format!("{} ({w}×{h})", item.image.name);
+    let card = item.clone();
     view! {
         <figure class="cf-thumb" data-name=item.image.name.clone() data-bytes=item.image.bytes>
             <img src=item.thumb alt=label.clone() title=label />
             <figcaption>
                 <select aria-label=t.detail class="cf-detail"
-                    on:change=move |ev| detail.set(match event_target_value(&ev).as_str() {
+                    on:change=move |ev| attachments.set_detail(&card, match event_target_value(&ev).as_str() {
                         "low" => ImageDetail::Low,
                         "high" => ImageDetail::High,
                         _ => ImageDetail::Auto,

@@ -33,14 +33,16 @@ pub fn Composer(
         }
     };
 
+    // Send pressed while images are still being prepared: it happens when they are ready.
+    let queued = RwSignal::new(false);
     let send = move || {
         let text = draft.get_untracked();
         let no_images = attachments.items.with_untracked(Vec::is_empty);
-        // Images still being prepared would be left behind: wait for them.
-        if chat.is_busy()
-            || attachments.pending.get_untracked() > 0
-            || (text.trim().is_empty() && no_images)
-        {
+        if attachments.pending.get_untracked() > 0 {
+            queued.set(true);
+            return;
+        }
+        if chat.is_busy() || (text.trim().is_empty() && no_images) {
             return;
         }
         let images = attachments.take_for_send(&chat);
@@ -54,6 +56,17 @@ pub fn Composer(
             }
         }
     };
+
+    Effect::new(move |_| {
+        if attachments.pending.get() > 0 || !queued.get_untracked() {
+            return;
+        }
+        queued.set(false);
+        // A file that could not be prepared leaves a message: the user decides again.
+        if attachments.notices.with_untracked(Vec::is_empty) {
+            send();
+        }
+    });
 
     // Text put in from outside (a restored draft, a template) sizes the box too.
     Effect::new(move |_| {
