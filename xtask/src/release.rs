@@ -42,11 +42,13 @@ pub fn sri(bytes: &[u8]) -> String {
     )
 }
 
-/// `confab.js` → `confab-0.1.0-1a2b3c4d.js`.
+/// `confab.js` → `confab-0.1.0-1a2b3c4d5e6f7081.js`. Sixteen hex digits: confab-server (and
+/// any CDN rule of the same kind) serves such names as immutable, so the `import()` after
+/// the loader's integrity-checked fetch is answered from the browser's cache.
 fn versioned(name: &str, version: &str, bytes: &[u8]) -> String {
     let digest = Sha384::digest(bytes);
     let mut hash = String::new();
-    for b in &digest[..4] {
+    for b in &digest[..8] {
         let _ = write!(hash, "{b:02x}");
     }
     let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
@@ -71,9 +73,13 @@ pub fn write_release(dist: &Path, version: &str) -> Result<Release> {
     };
 
     let widget = dist.join(WIDGET_DIR);
-    let glue = String::from_utf8_lossy(&read(&widget.join("confab.js"))?).into_owned();
-    if glue.contains("./snippets/") {
-        return Err("confab.js imports wasm-bindgen snippets; copy them into release/ too".into());
+    for glue_file in ["confab.js", "confab-math.js"] {
+        let glue = String::from_utf8_lossy(&read(&widget.join(glue_file))?).into_owned();
+        if glue.contains("./snippets/") {
+            return Err(format!(
+                "{glue_file} imports wasm-bindgen snippets; copy them into release/ too"
+            ));
+        }
     }
 
     let mut files = Vec::new();
@@ -148,6 +154,14 @@ mod tests {
         .unwrap();
 
         let r = write_release(&dir, "1.2.3").unwrap();
+        for (name, _) in &r.files {
+            // What confab-server serves as immutable: `-` and 16 hex digits before the dot.
+            let hash = name.rsplit_once('-').unwrap().1.split_once('.').unwrap().0;
+            assert!(
+                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{name}"
+            );
+        }
         assert!(r.loader.starts_with("confab-embed-1.2.3-") && r.loader.ends_with(".js"));
         let loader = std::fs::read_to_string(dir.join("release").join(&r.loader)).unwrap();
         assert!(!loader.contains(MARKER));

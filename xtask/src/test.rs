@@ -99,6 +99,22 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     tally.tests("native tests", ok, cargo_counts(&out));
 
     if !only_native {
+        // The embed build (no playground) compiles only for wasm: lint it as it ships.
+        let (ok, _) = run_captured(cmd(
+            "cargo",
+            &[
+                "clippy",
+                "-p",
+                "confab",
+                "--no-default-features",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ))?;
+        tally.check("cargo clippy (embed build, wasm32)", ok);
         browser_tests(&mut tally)?;
         e2e_tests(&mut tally)?;
     }
