@@ -3,6 +3,9 @@
 //     and the last tenth of the answer, and the longest task, for the incremental renderer
 //     and for a naive full re-render (`?render=naive`), in one run.
 //  2. Preparing a 4000x3000 photo for upload: time until its thumbnail shows, output bytes.
+//  3. A 1,000-message conversation (LONG_CONVERSATION, an export file) restored by a reload:
+//     time from navigation to all messages shown with the message box enabled.
+import { readFile } from "node:fs/promises";
 import { launch, openPage, send, waitIdle, assistantMessages } from "./lib.mjs";
 
 const DELTA_BYTES = 4;
@@ -75,6 +78,27 @@ async function imageFigures(browser) {
   return { ms, inBytes: buffer.length, out, alt };
 }
 
+async function restoreFigures(browser, file) {
+  const page = await openPage(browser);
+  await page.locator('input[name="import"]').setInputFiles({
+    name: "long.json", mimeType: "application/json", buffer: await readFile(file),
+  });
+  await page.getByText("Imported: 1.").waitFor();
+  await page.locator(".cf-pg-conv", { hasText: "A 1,000-message conversation" }).first().click();
+  await page.locator("article").nth(999).waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1000); // the active conversation is saved
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    await page.reload();
+    await page.locator("article").nth(999).waitFor({ timeout: 120_000 });
+    await page.getByRole("textbox", { name: "Message" }).waitFor();
+    runs.push(await page.evaluate(() => performance.now()));
+  }
+  const formulas = await page.locator("math").count();
+  await page.context().close();
+  return { runs, formulas };
+}
+
 const browser = await launch();
 try {
   console.log("== streaming a 50 KB answer in 4-byte deltas (main-thread µs per delta) ==");
@@ -88,6 +112,11 @@ try {
   console.log("\n== preparing a 4000x3000 JPEG for upload ==");
   const img = await imageFigures(browser);
   console.log(`input ${(img.inBytes / 1024).toFixed(0)} KB -> output ${(img.out / 1024).toFixed(0)} KB (${img.alt}); ready in ${img.ms} ms (includes Playwright's file hand-over)`);
+  if (process.env.LONG_CONVERSATION) {
+    console.log("\n== restoring a 1,000-message conversation after a reload ==");
+    const r = await restoreFigures(browser, process.env.LONG_CONVERSATION);
+    console.log(`navigation to 1,000 messages shown and the message box ready: ${r.runs.map((ms) => ms.toFixed(0) + " ms").join(", ")} (3 reloads; includes loading the wasm)`);
+  }
 } finally {
   await browser.close();
 }

@@ -4,20 +4,22 @@ use crate::sizes::{kb, print_table, row_for, size_rows};
 use crate::util::{cmd, exec, root, Result};
 use std::process::ExitCode;
 
-/// A plain `fn main` benchmark under a crate's `examples/`, built in release mode.
-fn run_example(package: &str, example: &str) -> Result<()> {
-    exec(cmd(
-        "cargo",
-        &[
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            package,
-            "--example",
-            example,
-        ],
-    ))
+/// A plain `fn main` program under a crate's `examples/`, built in release mode.
+fn run_example(package: &str, example: &str, args: &[&str]) -> Result<()> {
+    let mut all = vec![
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        package,
+        "--example",
+        example,
+    ];
+    if !args.is_empty() {
+        all.push("--");
+        all.extend_from_slice(args);
+    }
+    exec(cmd("cargo", &all))
 }
 
 pub fn run() -> Result<ExitCode> {
@@ -64,14 +66,18 @@ pub fn run() -> Result<ExitCode> {
     );
 
     println!("\n== SSE decoder throughput ==");
-    run_example("confab-core", "sse_bench")?;
+    run_example("confab-core", "sse_bench", &[])?;
     println!("\n== proxy overhead ==");
-    run_example("confab-server", "proxy_bench")?;
+    run_example("confab-server", "proxy_bench", &[])?;
     println!("\n== in the browser (headless Chromium, demo model) ==");
     crate::dist::build_server()?;
     let server = crate::dist::ServerProcess::start(&[])?;
+    let long = std::env::temp_dir().join("confab-bench-1000-messages.json");
+    let long_arg = long.to_string_lossy().into_owned();
+    run_example("confab-core", "long_conversation", &[&long_arg])?;
     let mut node = cmd("node", &["bench.mjs"]);
     node.current_dir(root().join("e2e"))
+        .env("LONG_CONVERSATION", &long)
         .env("CONFAB_URL", server.url())
         .env("CHROMIUM", crate::setup::CHROMIUM);
     exec(node)?;
