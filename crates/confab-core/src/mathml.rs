@@ -355,19 +355,31 @@ fn is_bounded_length(value: &str) -> bool {
     if v == "infinity" || v.ends_with("mathspace") {
         return true;
     }
-    let number_end = v
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
-        .unwrap_or(v.len());
-    let Ok(n) = v[..number_end].parse::<f64>() else {
+    let unsigned = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let number_end = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let (number, unit) = unsigned.split_at(number_end);
+    // Whole units are enough to compare; no float parsing (it costs the wasm ~10 KB).
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
+        return false;
+    }
+    let Ok(whole) = (if whole.is_empty() {
+        Ok(0)
+    } else {
+        whole.parse::<u32>()
+    }) else {
         return false;
     };
-    let limit = match &v[number_end..] {
-        "" | "em" | "ex" | "mu" => 20.0 * if v.ends_with("mu") { 18.0 } else { 1.0 },
-        "px" | "pt" => 320.0,
-        "%" => 400.0,
+    let limit = match unit {
+        "" | "em" | "ex" => 20,
+        "mu" => 360,
+        "px" | "pt" => 320,
+        "%" => 400,
         _ => return false,
     };
-    n.is_finite() && n.abs() <= limit
+    whole < limit || whole == limit && fraction.bytes().all(|b| b == b'0')
 }
 
 fn is_layout_class(class: &str) -> bool {
@@ -623,6 +635,13 @@ mod tests {
         assert!(!is_bounded_length("1e9em"));
         assert!(!is_bounded_length("NaNem"));
         assert!(!is_bounded_length("3vw"));
+        assert!(!is_bounded_length("20.5em"));
+        assert!(!is_bounded_length("99999999999em"));
+        assert!(!is_bounded_length("1.2.3em"));
+        assert!(!is_bounded_length("--1em"));
+        assert!(!is_bounded_length("em"));
+        assert!(is_bounded_length("20em") && is_bounded_length("-20.0em"));
+        assert!(is_bounded_length(".5ex") && is_bounded_length("+3mu") && is_bounded_length("0"));
     }
 
     #[test]
