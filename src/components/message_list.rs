@@ -9,6 +9,11 @@ use leptos::prelude::*;
 
 /// Within this many pixels of the bottom counts as "at the bottom".
 const STICK_SLACK_PX: i32 = 48;
+/// Messages drawn when a conversation opens; earlier ones come on request. A long
+/// conversation then restores as fast as a short one.
+const FIRST_SHOWN: usize = 40;
+/// Messages added by each "Show earlier messages".
+const MORE_SHOWN: usize = 100;
 
 /// Changes whenever a message must be drawn anew. `created_ms` tells apart the same node id
 /// in two conversations (switching between them in the playground).
@@ -28,6 +33,46 @@ pub fn MessageList() -> impl IntoView {
     let t = chat.lang.t();
     let log = NodeRef::<Div>::new();
     let stick = RwSignal::new(true);
+    let shown = RwSignal::new(FIRST_SHOWN);
+    // Another conversation opens with only its latest messages drawn.
+    let shown_of = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        chat.rev.track();
+        let id = chat.conversation_id();
+        if shown_of.with_value(|s| *s != id) {
+            shown_of.set_value(id);
+            shown.set(FIRST_SHOWN);
+        }
+    });
+    let path_len = move || {
+        chat.rev.track();
+        chat.with_conv(|c| c.active_path().len())
+    };
+    let hidden = move || path_len().saturating_sub(shown.get());
+    // The rows drawn: the last `shown` messages of the active path (cloned, only those).
+    let rows = move || {
+        chat.rev.track();
+        let shown = shown.get();
+        chat.with_conv(|c| {
+            let path = c.active_path();
+            let skip = path.len().saturating_sub(shown);
+            path[skip..]
+                .iter()
+                .map(|n| (*n).clone())
+                .collect::<Vec<Node>>()
+        })
+    };
+    let show_earlier = move |_| {
+        // Keep the view where it is: the new rows go above it.
+        let before = log.get_untracked().map(|el| el.scroll_height());
+        stick.set(false);
+        shown.update(|n| *n += MORE_SHOWN);
+        request_animation_frame(move || {
+            if let (Some(el), Some(before)) = (log.get_untracked(), before) {
+                el.set_scroll_top(el.scroll_top() + el.scroll_height() - before);
+            }
+        });
+    };
 
     let scroll_to_end = move || {
         if let Some(el) = log.get_untracked() {
@@ -89,7 +134,12 @@ pub fn MessageList() -> impl IntoView {
             <div class="cf-log" role="log" aria-label=t.transcript node_ref=log on:scroll=on_scroll
                 on:wheel=on_wheel on:keydown=on_key on:touchmove=move |_| stick.set(false) tabindex="0" part="transcript">
                 <p class="cf-welcome" dir="auto">{welcome}</p>
-                <For each=move || chat.path() key=row_key let:node>
+                <Show when=move || { hidden() > 0 }>
+                    <button type="button" class="cf-earlier" on:click=show_earlier>
+                        {move || t.show_earlier.replace("{n}", &hidden().to_string())}
+                    </button>
+                </Show>
+                <For each=rows key=row_key let:node>
                     <MessageItem node=node />
                 </For>
             </div>
