@@ -238,16 +238,7 @@ fn CodeBlock(lang: String, code: String) -> impl IntoView {
             }
         })
         .collect_view();
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&code);
-            copied.set(true);
-            set_timeout(
-                move || copied.set(false),
-                std::time::Duration::from_millis(1500),
-            );
-        }
-    };
+    let copy = move |_| crate::components::copy_with_feedback(&code, copied);
     let label = if lang.is_empty() {
         "text".to_string()
     } else {

@@ -73,15 +73,7 @@ fn render(el: HtmlElement, config: WidgetConfig, hook: Option<OnChat>) -> Box<dy
             </div>
         }
     });
-    // Through the CSSOM, not a style attribute: a strict `style-src` refuses the latter.
-    if !accent.is_empty() {
-        if let Some(root) = el
-            .first_element_child()
-            .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-        {
-            let _ = root.style().set_property("--cf-accent", &accent);
-        }
-    }
+    set_root_accent(&el, &accent);
     Box::new(handle)
 }
 
@@ -115,6 +107,20 @@ pub fn mount_page_if_present() {
     warn_all(&warnings);
     // The playground (conversations, settings and the chat panel) lives as long as the page.
     crate::playground::render_page(el, config);
+}
+
+/// Sets the accent colour on the `.cf-root` just mounted into `el` (no-op when empty).
+/// Through the CSSOM, not a style attribute: a strict `style-src` refuses the latter.
+pub fn set_root_accent(el: &HtmlElement, accent: &str) {
+    if accent.is_empty() {
+        return;
+    }
+    if let Some(root) = el
+        .first_element_child()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = root.style().set_property("--cf-accent", accent);
+    }
 }
 
 fn object_pairs(config: &JsValue) -> Vec<(String, String)> {

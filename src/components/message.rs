@@ -131,15 +131,7 @@ fn MessageActions(
     let (index, count) = chat.siblings(id);
 
     let copy = move |_| {
-        let text = chat.text_of(id);
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&text);
-            copied.set(true);
-            set_timeout(
-                move || copied.set(false),
-                std::time::Duration::from_millis(1500),
-            );
-        }
+        crate::components::copy_with_feedback(&chat.text_of(id), copied);
     };
 
     view! {

@@ -214,7 +214,6 @@ fn NoticeBar() -> impl IntoView {
 
 /// Mounts the playground into the page element.
 pub fn render_page(el: web_sys::HtmlElement, config: WidgetConfig) {
-    use wasm_bindgen::JsCast;
     let lang = crate::mount::resolve_lang(config.lang);
     let theme = config.theme.as_str();
     let accent = config.accent.clone();
@@ -225,14 +224,6 @@ pub fn render_page(el: web_sys::HtmlElement, config: WidgetConfig) {
             </div>
         }
     });
-    // Through the CSSOM, not a style attribute, so a strict `style-src` allows it.
-    if !accent.is_empty() {
-        if let Some(root) = el
-            .first_element_child()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = root.style().set_property("--cf-accent", &accent);
-        }
-    }
+    crate::mount::set_root_accent(&el, &accent);
     handle.forget();
 }
