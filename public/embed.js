@@ -20,30 +20,53 @@
   let modPromise = null;
   let cssPromise = null;
 
+  const BAD = (name, why) => new Error(FILES[name] + (RELEASE ? " could not load or does not match its integrity hash" : ": " + why));
+
   function get(name) {
     const init = RELEASE ? { integrity: RELEASE[name + "I"] } : {};
-    return fetch(new URL(FILES[name], base), init).then((r) => (r.ok ? r : Promise.reject(new Error(FILES[name] + ": HTTP " + r.status))));
+    return fetch(new URL(FILES[name], base), init).then((r) => (r.ok ? r : Promise.reject(BAD(name, "HTTP " + r.status))), (e) => Promise.reject(BAD(name, e.message)));
+  }
+
+  // A module <script integrity> is how a module's bytes are checked without eval (strict
+  // CSP allows it); import() of the same URL then returns that checked instance from the
+  // module map, and after a failed check it fails too instead of fetching again.
+  function importModule(name) {
+    const url = new URL(FILES[name], base).href;
+    if (!RELEASE) return import(url);
+    return new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.type = "module";
+      s.crossOrigin = "anonymous";
+      s.integrity = RELEASE[name + "I"];
+      s.src = url;
+      s.onload = () => { s.remove(); resolve(import(url)); };
+      s.onerror = () => { s.remove(); reject(BAD(name)); };
+      // Into a widget's own shadow root: the page's <head> is not ours to touch.
+      ([...usedKeys.values()].find((e) => e.isConnected && e.shadowRoot)?.shadowRoot || document.body).append(s);
+    });
   }
 
   function loadWidget() {
     if (!modPromise) {
       modPromise = (async () => {
-        if (RELEASE) await get("js");
-        const mod = await import(new URL(FILES.js, base).href);
+        const mod = await importModule("js");
         await mod.default({ module_or_path: get("wasm") });
         // TeX to MathML is a second small wasm, fetched when the first formula appears.
         mod.set_math_loader(async () => {
-          if (RELEASE) await get("mathJs");
-          const math = await import(new URL(FILES.mathJs, base).href);
-          await math.default({ module_or_path: get("mathWasm") });
-          return math;
+          try {
+            const math = await importModule("mathJs");
+            await math.default({ module_or_path: get("mathWasm") });
+            return math;
+          } catch (err) { report(err); throw err; }
         });
         return mod;
       })();
-      modPromise.catch((err) => { modPromise = null; console.error("Confab: the widget could not load.", err); });
+      modPromise.catch((err) => { modPromise = null; report(err); });
     }
     return modPromise;
   }
+
+  const report = (err) => console.error("Confab: " + (err && err.message || err));
 
   function loadCss() {
     if (!cssPromise) {
@@ -135,6 +158,17 @@
     return node;
   }
 
+  // Keys a link may set on embed.html opened on its own (not framed): looks only.
+  const LINK_KEYS = ["endpoint", "lang", "theme", "accent"];
+  function endpointAllowed(raw) {
+    const abs = (u, b) => { try { return new URL(u, b).href; } catch { return null; } };
+    const url = abs(raw, location.href);
+    if (!url) return false;
+    if (new URL(url).origin === location.origin) return true;
+    const meta = document.querySelector('meta[name="confab-endpoints"]');
+    return (meta ? meta.content : "").split(/\s+/).some((e) => e && abs(e) === url);
+  }
+
   const kebab = (key) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
   const usedKeys = new Map();
@@ -149,6 +183,11 @@
       if (this.hasAttribute("data-from-query")) this.readQuery();
       const root = this.attachShadow({ mode: "open" });
       root.adoptedStyleSheets = [sheet()];
+      const key = this.cfg()["storage-key"];
+      if (usedKeys.has(key) && usedKeys.get(key) !== this) {
+        warn(`two widgets share the storage key "${key}" (and so one conversation); give each its own data-storage-key.`);
+      }
+      usedKeys.set(key, this);
       this.mode = this.getAttribute("data-mode") === "bubble" ? "bubble" : "inline";
       if (!this.hasAttribute("data-mode")) this.setAttribute("data-mode", this.mode);
       this.frame = el("div", "cf-frame", "frame");
@@ -187,16 +226,21 @@
       }
       root.append(this.frame);
       this.applyLook();
-      const key = this.cfg()["storage-key"];
-      if (usedKeys.has(key) && usedKeys.get(key) !== this) {
-        warn(`two widgets share the storage key "${key}" (and so one conversation); give each its own data-storage-key.`);
-      }
-      usedKeys.set(key, this);
     }
 
+    // embed.html's settings come from its link, which anyone can write: the endpoint must be
+    // this origin's or one the server lists in <meta name="confab-endpoints">, and the keys
+    // that steer the answers or load remote content count only inside a frame (the
+    // server's frame-ancestors decides who may frame it).
     readQuery() {
       const params = new URLSearchParams(location.search);
-      for (const key of WIDGET_KEYS) if (params.has(key)) this.setAttribute("data-" + key, params.get(key));
+      const framed = window.top !== window;
+      for (const key of WIDGET_KEYS) {
+        if (!params.has(key) || (!framed && !LINK_KEYS.includes(key))) continue;
+        const value = params.get(key);
+        if (key === "endpoint" && !endpointAllowed(value)) this.refused = value;
+        else this.setAttribute("data-" + key, value);
+      }
       for (const node of [document.documentElement, document.body]) {
         node.style.setProperty("height", "100%");
         node.style.setProperty("margin", "0");
@@ -244,6 +288,13 @@
     warm() {
       if (this.mounted) return this.mounted;
       const loading = this.loadingEl || (this.loadingEl = el("div", "cf-loading"));
+      if (this.refused) {
+        loading.setAttribute("role", "alert");
+        loading.textContent = "This chat link points to an endpoint this site does not allow (" + this.refused.slice(0, 200) + "). Nothing was sent.";
+        this.slotEl.append(loading);
+        this.dispatchEvent(EVENT("confab:error", { message: loading.textContent, kind: "endpoint_refused", status: null }));
+        return (this.mounted = Promise.resolve());
+      }
       loading.textContent = "Loading…";
       this.slotEl.append(loading);
       this.mounted = Promise.all([loadWidget(), loadCss()]).then(([mod, css]) => {
