@@ -1,11 +1,15 @@
 //! Export (JSON with images as data URLs, or Markdown) and import (JSON) of conversations.
 //! The file formats and their checks are `confab_core::export`; this file moves the bytes.
+//! Imports are capped at `export::MAX_IMPORT_BYTES` (50 MB), checked on the file's size
+//! before it is read.
 
 use super::sidebar::Summary;
+use super::strings::PlayStrings;
 use super::Play;
 use crate::components::panel::new_id;
 use confab_core::conversation::Conversation;
-use confab_core::export;
+use confab_core::export::{self, BadImage, Refusal};
+use confab_core::templates;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -120,14 +124,74 @@ fn blob_of(data_url: &str) -> Option<web_sys::Blob> {
     web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()
 }
 
-/// Reads an export file and stores what it could read; a conversation whose id is taken
-/// gets a new one. Shows the first imported conversation and reports what was skipped.
+/// The status line for a refused import, in the page's language.
+fn refusal_message(s: &PlayStrings, refusal: &Refusal) -> String {
+    let fill = |template: &str, values: &[(&str, String)]| {
+        let values: Vec<(String, String)> = values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        templates::fill(template, &values)
+    };
+    let reason = match refusal {
+        Refusal::TooLarge { bytes } => fill(
+            s.import_too_large,
+            &[
+                ("size", format!("{:.1}", *bytes as f64 / 1_048_576.0)),
+                ("max", (export::MAX_IMPORT_BYTES / 1_048_576).to_string()),
+            ],
+        ),
+        Refusal::Image {
+            conversation,
+            image,
+            problem,
+        } => {
+            let template = match problem {
+                BadImage::Svg => s.import_svg,
+                BadImage::NotRaster => s.import_not_image,
+            };
+            let values = [
+                ("image", image.clone()),
+                ("conversation", conversation.clone()),
+            ];
+            fill(template, &values)
+        }
+        Refusal::Unreadable(reason) => reason.clone(),
+    };
+    format!("{}: {reason}", s.import_failed)
+}
+
+/// A conversation id used neither in the list nor by the conversation shown.
+fn free_conversation_id(play: Play) -> String {
+    loop {
+        let id = new_id();
+        let taken = play.list.with_untracked(|l| l.iter().any(|x| x.id == id))
+            || id == play.chat.conversation_id();
+        if !taken {
+            return id;
+        }
+    }
+}
+
+/// An image id not used by an image in memory.
+fn free_image_id() -> String {
+    loop {
+        let id = crate::images::new_id();
+        if crate::images::data_url_for(&id).is_none() {
+            return id;
+        }
+    }
+}
+
+/// Reads an export file and, unless it is refused, stores what it could read under fresh
+/// ids (nothing stored is overwritten). Shows the first imported conversation and reports
+/// what was skipped. A refused file changes nothing: every check runs before any write.
 pub async fn import_text(play: Play, text: String) {
     let s = play.s;
     let got = match export::from_json(&text) {
-        Ok(got) => got,
-        Err(e) => {
-            play.say(format!("{}: {e}", s.import_failed), true);
+        Ok(got) => got.with_fresh_ids(|| free_conversation_id(play), free_image_id),
+        Err(refusal) => {
+            play.say(refusal_message(s, &refusal), true);
             return;
         }
     };
@@ -142,14 +206,7 @@ pub async fn import_text(play: Play, text: String) {
     }
     let mut first = None;
     let count = got.conversations.len();
-    for mut conv in got.conversations {
-        let taken = play
-            .list
-            .with_untracked(|l| l.iter().any(|x| x.id == conv.id))
-            || conv.id == play.chat.conversation_id();
-        if taken {
-            conv.id = new_id();
-        }
+    for conv in got.conversations {
         if let Some(storage) = &storage {
             storage.save_conversation(&conv).await;
         }
@@ -177,6 +234,10 @@ pub fn ExportImport() -> impl IntoView {
             return;
         };
         input.set_value("");
+        if let Err(refusal) = export::check_size(file.size() as u64) {
+            play.say(refusal_message(s, &refusal), true);
+            return;
+        }
         spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                 Ok(text) => import_text(play, text.as_string().unwrap_or_default()).await,

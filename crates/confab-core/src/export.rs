@@ -2,14 +2,21 @@
 //!
 //! The JSON file holds the conversations and their images as data URLs:
 //! `{"confab_export": 1, "conversations": [...], "images": {"<image id>": "data:image/…"}}`.
-//! Import also takes a single conversation or an array of them. It reads what it can: each
-//! conversation and each image is checked on its own, and every one that could not be read
-//! is reported in plain words while the others are kept.
+//! Import also takes a single conversation or an array of them. A conversation that could
+//! not be read is skipped and reported in plain words while the others are kept; but an
+//! image that is not a PNG, JPEG, WebP or GIF by its bytes, or a file over
+//! [`MAX_IMPORT_BYTES`], refuses the whole file (see [`Refusal`]). What is imported gets
+//! fresh ids ([`Imported::with_fresh_ids`]), so nothing stored is ever overwritten.
 
 use crate::conversation::{Conversation, Node};
 use crate::protocol::Role;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+
+mod base64;
+mod contain;
+
+pub use contain::{check_size, sniffed_data_url, BadImage, Refusal, MAX_IMPORT_BYTES};
 
 /// The export file format this version writes and reads.
 pub const EXPORT_VERSION: u64 = 1;
@@ -56,20 +63,6 @@ pub fn to_json(convs: &[Conversation], images: &BTreeMap<String, String>) -> Str
     serde_json::to_string_pretty(&Value::Object(root)).expect("json serializes")
 }
 
-fn is_image_data_url(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("data:image/") else {
-        return false;
-    };
-    let Some((meta, data)) = rest.split_once(',') else {
-        return false;
-    };
-    meta.ends_with(";base64")
-        && !data.is_empty()
-        && data
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-}
-
 fn describe(value: &Value, index: usize) -> String {
     let title = value
         .get("title")
@@ -81,9 +74,27 @@ fn describe(value: &Value, index: usize) -> String {
     }
 }
 
-/// Reads an export file. `Err` when nothing at all could be read (with the reason);
-/// otherwise the conversations and images that were readable plus the problems found.
-pub fn from_json(text: &str) -> Result<Imported, String> {
+/// The images of an export file as written, id to (unchecked) data URL; a value that is
+/// not a string is kept as an empty URL so that using it refuses the file.
+fn raw_images(images: Option<&Value>, problems: &mut Vec<String>) -> BTreeMap<String, String> {
+    match images {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(id, url)| (id.clone(), url.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+        Some(_) => {
+            problems.push("The images could not be read: \"images\" is not an object.".into());
+            BTreeMap::new()
+        }
+    }
+}
+
+/// Reads an export file. `Err` when the file is refused: too large, an image that is not a
+/// PNG, JPEG, WebP or GIF, or nothing at all readable. Otherwise the conversations that were
+/// readable, the images they use (as data URLs of their sniffed type) and the problems found.
+pub fn from_json(text: &str) -> Result<Imported, Refusal> {
+    check_size(text.len() as u64)?;
     let text = text.trim_start_matches('\u{feff}');
     if text.trim().is_empty() {
         return Err("The file is empty.".into());
@@ -100,7 +111,8 @@ pub fn from_json(text: &str) -> Result<Imported, String> {
                     return Err(format!(
                         "This file was exported by a newer version of Confab (export format {v}); \
                          this version reads format {EXPORT_VERSION}. Update Confab to import it."
-                    ))
+                    )
+                    .into())
                 }
                 Some(v) if v >= 1 => {}
                 _ => return Err("This Confab export has no valid format number.".into()),
@@ -127,24 +139,8 @@ pub fn from_json(text: &str) -> Result<Imported, String> {
                 .push(format!("{} was skipped: {e}", describe(item, i))),
         }
     }
-    match images {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (id, url) in map {
-                match url.as_str() {
-                    Some(u) if is_image_data_url(u) => {
-                        out.images.insert(id.clone(), u.to_owned());
-                    }
-                    _ => out.problems.push(format!(
-                        "Image {id} was skipped: it is not a base64 image data URL."
-                    )),
-                }
-            }
-        }
-        Some(_) => out
-            .problems
-            .push("The images could not be read: \"images\" is not an object.".into()),
-    }
+    let found = raw_images(images, &mut out.problems);
+    out.images = contain::contain_images(&mut out.conversations, found, &mut out.problems)?;
     let wanted = image_ids(&out.conversations);
     let missing = wanted
         .iter()
@@ -159,7 +155,8 @@ pub fn from_json(text: &str) -> Result<Imported, String> {
         return Err(format!(
             "No conversation in this file could be read. {}",
             out.problems.join(" ")
-        ));
+        )
+        .into());
     }
     if items.is_empty() {
         return Err("This file holds no conversations.".into());
@@ -331,18 +328,26 @@ mod tests {
         assert_eq!(from_json(&arr).unwrap().conversations, vec![c]);
     }
 
+    /// The reason a file that could not be read at all was refused.
+    fn refused(text: &str) -> String {
+        match from_json(text) {
+            Err(Refusal::Unreadable(reason)) => reason,
+            other => panic!("expected an unreadable file, got {other:?}"),
+        }
+    }
+
     #[test]
     fn bad_files_give_a_clear_message() {
-        let e = from_json("hello").unwrap_err();
+        let e = refused("hello");
         assert!(e.contains("not valid JSON"), "{e}");
-        assert!(from_json("").unwrap_err().contains("empty"));
-        let e = from_json(r#"{"name": "x"}"#).unwrap_err();
+        assert!(refused("").contains("empty"));
+        let e = refused(r#"{"name": "x"}"#);
         assert!(e.contains("not a Confab export"), "{e}");
-        let e = from_json(r#"{"confab_export": 9, "conversations": []}"#).unwrap_err();
+        let e = refused(r#"{"confab_export": 9, "conversations": []}"#);
         assert!(e.contains("newer version"), "{e}");
-        let e = from_json(r#"{"confab_export": 1, "conversations": []}"#).unwrap_err();
+        let e = refused(r#"{"confab_export": 1, "conversations": []}"#);
         assert!(e.contains("no conversations"), "{e}");
-        let e = from_json(r#"{"confab_export": 1, "conversations": [{"nodes": 3}]}"#).unwrap_err();
+        let e = refused(r#"{"confab_export": 1, "conversations": [{"nodes": 3}]}"#);
         assert!(
             e.contains("No conversation in this file could be read"),
             "{e}"

@@ -109,7 +109,8 @@ pub fn check_file(
     sniff(head).ok_or(Rejection::NotAnImage { name })
 }
 
-fn looks_like_svg(head: &[u8]) -> bool {
+/// Whether the first bytes are an SVG drawing (`<svg`, or an XML prolog then `<svg`).
+pub fn looks_like_svg(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&head[..head.len().min(512)]).to_ascii_lowercase();
     let text = text.trim_start_matches('\u{feff}').trim_start();
     text.starts_with("<svg") || (text.starts_with("<?xml") && text.contains("<svg"))
