@@ -234,6 +234,10 @@ impl Chat {
             if request.model.is_empty() && !config.model.is_empty() {
                 request.model = config.model.clone();
             }
+            confab_core::conversation::apply_configured_system_prompt(
+                &mut request,
+                &config.system_prompt,
+            );
             let outcome = send_chat(&config.endpoint, &config.headers, &request, &abort, |ev| {
                 chat.apply(answer, ev)
             })

@@ -16,6 +16,9 @@ use crate::protocol::{
 use crate::stream::{FinishReason, StreamEvent, Usage};
 use serde::{Deserialize, Serialize};
 
+mod binding;
+pub use binding::EndpointCheck;
+
 /// The format this version writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -157,6 +160,11 @@ pub struct Conversation {
     /// The last message of the path shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<NodeId>,
+    /// The absolute chat URL this conversation was first sent to; empty until then (and in
+    /// files from before conversations were bound). See [`Conversation::endpoint_check`].
+    /// Not a setting: a new conversation that keeps the settings is not bound.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
 }
 
 impl Conversation {
@@ -170,6 +178,7 @@ impl Conversation {
             settings: Settings::default(),
             nodes: Vec::new(),
             active: None,
+            endpoint: String::new(),
         }
     }
 
@@ -640,5 +649,33 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Puts the widget's configured system prompt (`data-system-prompt`, `?system-prompt=`,
+/// `setConfig({systemPrompt})`) first in `request`, as `{"role":"system","content":prompt}`.
+///
+/// The conversation's own system prompt wins: when the request built from the
+/// conversation already starts with a system message (the playground's per-conversation
+/// "System prompt" setting), it is left as it is, so the two are never both sent. A blank
+/// `prompt` changes nothing. The embed has no per-conversation prompt, so there the
+/// configured one is always sent. (confab-server's `--system-prompt` is separate: the proxy
+/// adds it in front of whatever the page sends.)
+pub fn apply_configured_system_prompt(request: &mut ChatRequest, prompt: &str) {
+    if prompt.trim().is_empty() {
+        return;
+    }
+    if request
+        .messages
+        .first()
+        .is_some_and(|m| m.role == Role::System)
+    {
+        return;
+    }
+    request
+        .messages
+        .insert(0, ChatMessage::text(Role::System, prompt));
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod system_prompt_tests;
