@@ -1,5 +1,6 @@
 //! User-facing strings in English and Simplified Chinese.
 
+use confab_core::error::{ApiError, KnownCause};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -77,6 +78,19 @@ pub struct Strings {
     pub view_image: &'static str,
     pub copy_code: &'static str,
     pub load_image_from: &'static str,
+    /// Shown for the `model_required` error (a proxy with no model to use).
+    pub model_required: &'static str,
+}
+
+impl Strings {
+    /// The sentence an error notice shows: the widget's own words for a cause it knows
+    /// (by the server's `code`), otherwise the error's sentence with the server's message.
+    pub fn error_text(&self, error: &ApiError) -> String {
+        match error.known_cause() {
+            Some(KnownCause::ModelRequired) => self.model_required.to_owned(),
+            None => error.to_string(),
+        }
+    }
 }
 
 pub static EN: Strings = Strings {
@@ -118,6 +132,8 @@ pub static EN: Strings = Strings {
     view_image: "View image",
     copy_code: "Copy code",
     load_image_from: "Load image from",
+    model_required:
+        "No model was chosen: set data-model on the widget, or start confab-server with --model.",
 };
 
 pub static ZH: Strings = Strings {
@@ -159,6 +175,7 @@ pub static ZH: Strings = Strings {
     view_image: "查看图片",
     copy_code: "复制代码",
     load_image_from: "加载图片，来源",
+    model_required: "未选择模型：请在组件上设置 data-model，或用 --model 启动 confab-server。",
 };
 
 #[cfg(test)]
@@ -172,5 +189,37 @@ mod tests {
         assert_eq!(Lang::from_tag("en-GB"), Lang::En);
         assert_eq!(Lang::from_tag("fr"), Lang::En);
         assert_eq!(Lang::Zh.t().send, "发送");
+    }
+
+    const MODEL_REQUIRED_BODY: &str = r#"{"error":{"message":"No model was chosen: set data-model on the widget, or start confab-server with --model.","type":"invalid_request_error","param":"model","code":"model_required"}}"#;
+
+    #[test]
+    fn model_required_is_explained_in_the_ui_language() {
+        let e = confab_core::error::parse_error_body(400, MODEL_REQUIRED_BODY, None);
+        assert_eq!(
+            Lang::En.t().error_text(&e),
+            "No model was chosen: set data-model on the widget, or start confab-server with --model."
+        );
+        assert_eq!(
+            Lang::Zh.t().error_text(&e),
+            "未选择模型：请在组件上设置 data-model，或用 --model 启动 confab-server。"
+        );
+    }
+
+    #[test]
+    fn other_errors_show_their_sentence_with_the_servers_message() {
+        let e = confab_core::error::parse_error_body(
+            422,
+            r#"{"error":{"message":"model: field required","type":"invalid_request_error"}}"#,
+            None,
+        );
+        let shown = "The server rejected the request (HTTP 422): model: field required.";
+        assert_eq!(Lang::En.t().error_text(&e), shown);
+        assert_eq!(Lang::Zh.t().error_text(&e), shown);
+        let e = confab_core::error::parse_error_body(503, "", None);
+        assert_eq!(
+            Lang::En.t().error_text(&e),
+            "The server had a problem answering (HTTP 503)."
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! An error shown where it happened, with Retry (after a countdown when the server asked
-//! to wait).
+//! An error shown where it happened: what to fix, or, when sending again may work
+//! (`ApiError::is_retryable`), Retry (after a countdown when the server asked to wait).
 
 use crate::chat::Chat;
 use confab_core::conversation::NodeId;
@@ -15,10 +15,9 @@ pub fn ErrorNotice(id: NodeId, error: ApiError) -> impl IntoView {
     if wait.get_untracked() > 0 {
         tick_down(wait);
     }
-    let message = error.to_string();
-    view! {
-        <div class="cf-error" role="alert" part="error">
-            <p class="cf-error-text">{message}</p>
+    let message = t.error_text(&error);
+    let retry = error.is_retryable().then(|| {
+        view! {
             <button
                 type="button"
                 class="cf-action cf-retry"
@@ -31,6 +30,12 @@ pub fn ErrorNotice(id: NodeId, error: ApiError) -> impl IntoView {
                     n => format!("{} ({}) {n}s", t.retry, t.retry_in),
                 }}
             </button>
+        }
+    });
+    view! {
+        <div class="cf-error" role="alert" part="error">
+            <p class="cf-error-text">{message}</p>
+            {retry}
         </div>
     }
 }

@@ -49,6 +49,19 @@ impl ErrorKind {
     }
 }
 
+/// The `code` confab-server answers (HTTP 400) when a request reaches its proxy without
+/// a model and the server was started without `--model`.
+pub const MODEL_REQUIRED: &str = "model_required";
+
+/// A cause the widget explains in its own words, in the user's language, instead of
+/// showing the server's message: recognised by the error's `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KnownCause {
+    /// No model was chosen ([`MODEL_REQUIRED`]): set `data-model` on the widget or start
+    /// confab-server with `--model`.
+    ModelRequired,
+}
+
 /// A failed request or answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -105,8 +118,18 @@ impl ApiError {
         Self::new(ErrorKind::BadResponse, detail)
     }
 
-    /// Whether sending the same request again may work.
+    /// Whether sending the same request again may work, and so whether Retry is offered.
+    ///
+    /// Yes for failures of the moment: no connection, a cut or stalled stream, an error in
+    /// the middle of an answer, an empty answer, HTTP 408, 409, 429 (after its countdown)
+    /// and 5xx. No when the request itself is wrong and would fail the same way again:
+    /// HTTP 400, 401, 403, 404, 422 and every other 4xx, an answer Confab cannot read, and
+    /// any error whose code is a [`KnownCause`] (e.g. `model_required`). Those show what
+    /// to fix instead.
     pub fn is_retryable(&self) -> bool {
+        if self.known_cause().is_some() {
+            return false;
+        }
         match self.kind {
             ErrorKind::Network
             | ErrorKind::RateLimited
@@ -116,6 +139,14 @@ impl ApiError {
             | ErrorKind::Timeout => true,
             ErrorKind::Http => matches!(self.status, Some(500..=599) | Some(409)),
             ErrorKind::BadResponse => false,
+        }
+    }
+
+    /// The cause the widget explains itself, when the server's `code` names one.
+    pub fn known_cause(&self) -> Option<KnownCause> {
+        match self.code.as_deref() {
+            Some(MODEL_REQUIRED) => Some(KnownCause::ModelRequired),
+            _ => None,
         }
     }
 

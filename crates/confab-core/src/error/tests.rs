@@ -314,3 +314,104 @@ fn serde_round_trip_leaves_out_empty_fields() {
         r#"{"kind":"timeout","message":""}"#
     );
 }
+
+/// Every status the widget may meet: its kind and whether Retry is offered.
+#[test]
+fn retry_is_offered_only_for_failures_of_the_moment() {
+    let table: &[(u16, ErrorKind, bool)] = &[
+        (400, ErrorKind::Http, false),
+        (401, ErrorKind::Http, false),
+        (402, ErrorKind::Http, false),
+        (403, ErrorKind::Http, false),
+        (404, ErrorKind::Http, false),
+        (405, ErrorKind::Http, false),
+        (408, ErrorKind::Timeout, true),
+        (409, ErrorKind::Http, true),
+        (413, ErrorKind::Http, false),
+        (415, ErrorKind::Http, false),
+        (422, ErrorKind::Http, false),
+        (429, ErrorKind::RateLimited, true),
+        (500, ErrorKind::Http, true),
+        (501, ErrorKind::Http, true),
+        (502, ErrorKind::Http, true),
+        (503, ErrorKind::Http, true),
+        (504, ErrorKind::Timeout, true),
+        (599, ErrorKind::Http, true),
+    ];
+    for &(status, kind, retry) in table {
+        let e = parse_error_body(status, r#"{"error":{"message":"x"}}"#, None);
+        assert_eq!((e.kind, e.is_retryable()), (kind, retry), "HTTP {status}");
+    }
+    assert!(ApiError::network("Failed to fetch").is_retryable());
+    assert!(ApiError::timeout().is_retryable());
+    assert!(ApiError::truncated().is_retryable());
+    assert!(ApiError::empty_answer().is_retryable());
+    assert!(ApiError::from_stream_payload(r#"{"error":{"message":"overloaded"}}"#).is_retryable());
+    assert!(!ApiError::bad_response("not JSON").is_retryable());
+}
+
+/// What confab-server answers when its proxy gets a request without a model.
+const MODEL_REQUIRED_BODY: &str = r#"{"error":{"message":"No model was chosen: set data-model on the widget, or start confab-server with --model.","type":"invalid_request_error","param":"model","code":"model_required"}}"#;
+
+#[test]
+fn model_required_is_a_known_cause_and_never_retried() {
+    let e = parse_error_body(400, MODEL_REQUIRED_BODY, None);
+    assert_eq!(e.kind, ErrorKind::Http);
+    assert_eq!(e.status, Some(400));
+    assert_eq!(e.code.as_deref(), Some(MODEL_REQUIRED));
+    assert_eq!(e.known_cause(), Some(KnownCause::ModelRequired));
+    assert!(!e.is_retryable());
+    assert_eq!(
+        e.to_string(),
+        "The server rejected the request (HTTP 400): No model was chosen: set data-model on the widget, or start confab-server with --model."
+    );
+    // The code decides, whatever the status or the way it arrived.
+    let in_stream = ApiError::from_stream_payload(MODEL_REQUIRED_BODY);
+    assert_eq!(in_stream.known_cause(), Some(KnownCause::ModelRequired));
+    assert!(!in_stream.is_retryable());
+    let e = parse_error_body(503, MODEL_REQUIRED_BODY, None);
+    assert!(!e.is_retryable());
+}
+
+#[test]
+fn other_codes_are_not_known_causes() {
+    for body in [
+        r#"{"error":{"message":"x","code":"invalid_api_key"}}"#,
+        r#"{"error":{"message":"x","type":"invalid_request_error","code":null}}"#,
+        r#"{"error":"model_required"}"#,
+        "model_required",
+        "",
+    ] {
+        assert_eq!(
+            parse_error_body(400, body, None).known_cause(),
+            None,
+            "{body}"
+        );
+    }
+    assert_eq!(ApiError::network("x").known_cause(), None);
+}
+
+#[test]
+fn a_422_shows_the_servers_message() {
+    let e = parse_error_body(
+        422,
+        r#"{"error":{"message":"model: field required","type":"invalid_request_error","param":"model","code":null}}"#,
+        None,
+    );
+    assert_eq!(e.known_cause(), None);
+    assert!(!e.is_retryable());
+    assert_eq!(
+        e.to_string(),
+        "The server rejected the request (HTTP 422): model: field required."
+    );
+    // vLLM / FastAPI validation errors.
+    let e = parse_error_body(
+        422,
+        r#"{"detail":[{"loc":["body","model"],"msg":"Field required","type":"missing"}]}"#,
+        None,
+    );
+    assert_eq!(
+        e.to_string(),
+        "The server rejected the request (HTTP 422): Field required."
+    );
+}
