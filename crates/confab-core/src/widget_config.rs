@@ -196,6 +196,22 @@ impl WidgetConfig {
     }
 }
 
+/// The storage key that remembers which conversation a widget showed last.
+///
+/// It includes the endpoint's origin, so a widget pointed at another server (a link, a
+/// second widget on the page) never picks up a conversation made with this one. An
+/// endpoint on the page's own origin keeps the key Confab used before (`active:{storage_key}`),
+/// so existing users find their conversation again; any other origin gets
+/// `active:{storage_key}@{origin}`. Origins are compared without regard to ASCII case;
+/// the widget gives both as the browser serialises them (`scheme://host[:port]`).
+pub fn active_key(storage_key: &str, endpoint_origin: &str, page_origin: &str) -> String {
+    if endpoint_origin.eq_ignore_ascii_case(page_origin) {
+        format!("active:{storage_key}")
+    } else {
+        format!("active:{storage_key}@{endpoint_origin}")
+    }
+}
+
 fn is_usable_endpoint(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")) && value.len() > 8
@@ -256,6 +272,29 @@ mod tests {
         assert_eq!(c, WidgetConfig::default());
         assert!(w[1].to_string().contains("light, dark or auto"));
         assert!(w[3].to_string().contains("unknown setting \"colour\""));
+    }
+
+    #[test]
+    fn the_active_key_keeps_the_old_name_on_the_pages_origin_and_names_any_other() {
+        let page = "http://127.0.0.1:8797";
+        assert_eq!(active_key("default", page, page), "active:default");
+        assert_eq!(
+            active_key("default", "HTTP://127.0.0.1:8797", page),
+            "active:default"
+        );
+        assert_eq!(
+            active_key("default", "http://127.0.0.1:9001", page),
+            "active:default@http://127.0.0.1:9001"
+        );
+        assert_eq!(
+            active_key("shop", "https://elsewhere.example", page),
+            "active:shop@https://elsewhere.example"
+        );
+        assert_eq!(
+            active_key("default", "https://127.0.0.1:8797", page),
+            "active:default@https://127.0.0.1:8797",
+            "another scheme is another origin"
+        );
     }
 
     #[test]
