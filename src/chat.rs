@@ -116,10 +116,41 @@ impl Chat {
         self.status.get_untracked() != Status::Ready
     }
 
+    /// The configured endpoint, absolute: what conversations are bound to.
+    pub fn endpoint_url(&self) -> String {
+        crate::endpoint_url::resolve(&self.config.with_value(|c| c.endpoint.clone()))
+    }
+
+    /// Whether the conversation shown may go to the configured endpoint; an unbound one
+    /// is bound to it now. One made with another endpoint is refused: nothing is sent
+    /// until the user rebinds it (`rebind_endpoint`).
+    fn claim_endpoint(&self) -> bool {
+        let url = self.endpoint_url();
+        self.conv
+            .try_update_value(|c| c.claim_endpoint(&url).is_ok())
+            .unwrap_or(false)
+    }
+
+    /// The user (a button, the endpoint form) or the site owner (`setConfig`) chose the
+    /// configured endpoint: a conversation made with another one is bound to it from now
+    /// on. An unbound conversation stays unbound until its first request.
+    pub fn rebind_endpoint(&self) {
+        let url = self.endpoint_url();
+        let moved = self.conv.with_value(|c| !c.endpoint_check(&url).may_send());
+        if moved {
+            self.conv.update_value(|c| c.rebind_endpoint(&url));
+            self.touch();
+            self.save();
+        }
+    }
+
     /// Sends a user message. Returns false (and changes nothing) while an answer is running
     /// or when there is nothing to send.
     pub fn send(&self, text: String, images: Vec<confab_core::conversation::ImageRef>) -> bool {
         if self.is_busy() || (text.trim().is_empty() && images.is_empty()) {
+            return false;
+        }
+        if !self.claim_endpoint() {
             return false;
         }
         let answer = self.conv.try_update_value(|c| {
@@ -134,7 +165,7 @@ impl Chat {
 
     /// A new answer to the same question, kept beside the old one.
     pub fn regenerate(&self, assistant: NodeId) {
-        if self.is_busy() {
+        if self.is_busy() || !self.claim_endpoint() {
             return;
         }
         let answer = self
@@ -147,7 +178,7 @@ impl Chat {
 
     /// Edits a user message as a new branch and answers it.
     pub fn edit(&self, user: NodeId, text: String) {
-        if self.is_busy() || text.trim().is_empty() {
+        if self.is_busy() || text.trim().is_empty() || !self.claim_endpoint() {
             return;
         }
         let answer = self.conv.try_update_value(|c| {
@@ -180,7 +211,7 @@ impl Chat {
     /// Asks the model to go on with an answer that stopped at the length limit; the new
     /// text is appended to the same message.
     pub fn continue_answer(&self, id: NodeId) {
-        if self.is_busy() {
+        if self.is_busy() || !self.claim_endpoint() {
             return;
         }
         let resumed = self.conv.try_update_value(|c| {

@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod components;
+pub mod endpoint_url;
 pub mod i18n;
 pub mod image_prep;
 pub mod images;

@@ -15,9 +15,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-/// Query parameters the playground page understands, so one page can talk to any server.
+/// Query parameters the playground page understands. `endpoint` is read apart from these:
+/// a link may point the page at another server, but then the page starts a new
+/// conversation bound to it and shows it in the bar (stored conversations stay bound to
+/// the endpoint they were made with).
 #[cfg(feature = "playground")]
-const PAGE_PARAMS: &[&str] = &["endpoint", "model", "lang", "theme", "title", "render"];
+const PAGE_PARAMS: &[&str] = &["model", "lang", "theme", "title", "render"];
 
 pub fn resolve_lang(choice: LangChoice) -> Lang {
     match choice {
@@ -97,16 +100,22 @@ pub fn mount_page_if_present() {
         .location()
         .and_then(|l| l.search().ok())
         .unwrap_or_default();
+    let mut from_link = false;
     if let Ok(params) = web_sys::UrlSearchParams::new_with_str(&query) {
         let pairs: Vec<(String, String)> = PAGE_PARAMS
             .iter()
             .filter_map(|k| params.get(k).map(|v| (k.to_string(), v)))
             .collect();
         warnings.extend(config.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+        if let Some(endpoint) = params.get("endpoint") {
+            let refused = config.apply_pairs([("endpoint", endpoint.as_str())]);
+            from_link = refused.is_empty();
+            warnings.extend(refused);
+        }
     }
     warn_all(&warnings);
     // The playground (conversations, settings and the chat panel) lives as long as the page.
-    crate::playground::render_page(el, config);
+    crate::playground::render_page(el, config, from_link);
 }
 
 /// Sets the accent colour on the `.cf-root` just mounted into `el` (no-op when empty).
@@ -227,10 +236,7 @@ impl Widget {
         self.with_chat(|chat| {
             chat.replace(Conversation::new(new_id(), js_sys::Date::now()));
             if let Some(storage) = chat.storage.get_value() {
-                let key = format!(
-                    "active:{}",
-                    chat.config.with_value(|c| c.storage_key.clone())
-                );
+                let key = chat.config.with_value(crate::endpoint_url::active_key);
                 let id = chat.conversation_id();
                 leptos::task::spawn_local(async move { storage.save_meta(&key, &id).await });
             }
@@ -238,7 +244,8 @@ impl Widget {
     }
 
     /// Applies settings to the next requests (endpoint, model, system-prompt, max-images,
-    /// image-hosts); bad values are reported on the console and ignored.
+    /// image-hosts); bad values are reported on the console and ignored. A new endpoint is
+    /// the site owner's choice: the conversation shown goes there from now on.
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&self, config: JsValue) {
         let pairs = object_pairs(&config);
@@ -247,6 +254,7 @@ impl Widget {
                 c.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             });
             warn_all(&warnings.unwrap_or_default());
+            chat.rebind_endpoint();
         })
     }
 }

@@ -5,6 +5,7 @@ use crate::chat::Chat;
 use crate::components::attachments::{files_of, Attachments};
 use crate::components::composer::Composer;
 use crate::components::message_list::MessageList;
+use crate::endpoint_url::active_key;
 use crate::i18n::Lang;
 use crate::storage::Storage;
 use confab_core::conversation::Conversation;
@@ -20,10 +21,6 @@ pub fn new_id() -> String {
     format!("c{:x}{:08x}", js_sys::Date::now() as u64, a ^ (b << 16))
 }
 
-fn active_key(config: &WidgetConfig) -> String {
-    format!("active:{}", config.storage_key)
-}
-
 #[component]
 pub fn ChatPanel(
     config: WidgetConfig,
@@ -34,6 +31,13 @@ pub fn ChatPanel(
     /// The composer's text, when the page around the panel needs to fill it.
     #[prop(optional)]
     draft: Option<RwSignal<String>>,
+    /// Start with the chat's own (new) conversation instead of the one shown last: the
+    /// playground opened by an `?endpoint=` link.
+    #[prop(optional)]
+    fresh: bool,
+    /// Shown between the messages and the composer (the playground's endpoint notice).
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let t = lang.t();
     let chat = chat.unwrap_or_else(|| {
@@ -68,16 +72,25 @@ pub fn ChatPanel(
     let input_ref = NodeRef::<Textarea>::new();
 
     // Restore the last conversation and its draft; without storage the chat stays in memory.
+    // Only one that may be sent to the configured endpoint: a conversation made with
+    // another endpoint is never picked up by a widget pointed elsewhere.
     spawn_local(async move {
         match Storage::open(move || storage_warning.set(true)).await {
             Ok(storage) => {
                 // Set first: restored messages read their images from storage as they render.
                 chat.storage.set_value(Some(storage.clone()));
                 let key = active_key(&chat.config.get_value());
-                if let Some(id) = storage.load_meta(&key).await {
+                let last = if fresh {
+                    None
+                } else {
+                    storage.load_meta(&key).await
+                };
+                if let Some(id) = last {
                     if let Some(conv) = storage.load_conversation(&id).await {
-                        chat.replace(conv);
-                        chat.save();
+                        if conv.endpoint_check(&chat.endpoint_url()).may_send() {
+                            chat.replace(conv);
+                            chat.save();
+                        }
                     }
                 }
                 let text = storage.load_draft(&chat.conversation_id()).await;
@@ -124,6 +137,7 @@ pub fn ChatPanel(
                 <p class="cf-notice" role="status">{t.storage_unavailable}</p>
             </Show>
             <MessageList />
+            {children.map(|c| c())}
             <Composer input_ref=input_ref />
             <div class="cf-sr-only" aria-live="polite" role="status">{move || chat.announce.get()}</div>
         </section>

@@ -272,8 +272,13 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(confab_endpoint: String) -> Self {
-        let (prefs, secrets, remember) = load();
+    /// `from_link`: `confab_endpoint` came from the page's `?endpoint=`; the page then uses
+    /// it whatever server was chosen before (that choice stays stored for the next visit).
+    pub fn new(confab_endpoint: String, from_link: bool) -> Self {
+        let (mut prefs, secrets, remember) = load();
+        if from_link {
+            prefs.preset = Preset::Confab;
+        }
         Endpoint {
             prefs: RwSignal::new(prefs),
             secrets: RwSignal::new(secrets),
@@ -288,20 +293,39 @@ impl Endpoint {
             .with(|p| chat_url(p, &self.confab_endpoint.get_value()))
     }
 
-    /// Keeps `chat.config`, storage and the model list in step with the form.
+    pub fn url_untracked(&self) -> String {
+        self.prefs
+            .with_untracked(|p| chat_url(p, &self.confab_endpoint.get_value()))
+    }
+
+    /// The chat URL, absolute: what the bar shows and conversations are bound to.
+    pub fn resolved(&self) -> String {
+        crate::endpoint_url::resolve(&self.url())
+    }
+
+    /// Keeps `chat.config`, storage and the model list in step with the form. A new URL
+    /// chosen in the form is the user's deliberate act: the conversation shown goes there
+    /// from now on. The first run only reads: what a link chose is not stored.
     pub fn connect(self, play: Play) {
-        Effect::new(move |_| {
+        Effect::new(move |last: Option<String>| {
             let prefs = self.prefs.get();
             let secrets = self.secrets.get();
             let remember = self.remember.get();
-            store_prefs(&prefs);
-            store_secrets(&secrets, remember);
+            if last.is_some() {
+                store_prefs(&prefs);
+                store_secrets(&secrets, remember);
+            }
             let url = chat_url(&prefs, &self.confab_endpoint.get_value());
             let hdrs = headers(&prefs, &secrets);
             play.chat.config.update_value(|c| {
-                c.endpoint = url;
+                c.endpoint = url.clone();
                 c.headers = hdrs;
             });
+            if last.as_ref().is_some_and(|l| *l != url) {
+                play.chat.rebind_endpoint();
+                play.remember_active();
+            }
+            url
         });
         // The model list: asked again only when the URL or the headers change.
         let target = Memo::new(move |_| {

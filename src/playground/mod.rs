@@ -14,7 +14,7 @@ use crate::chat::Chat;
 use crate::components::panel::{new_id, ChatPanel};
 use crate::i18n::Lang;
 use crate::storage::Storage;
-use confab_core::conversation::Conversation;
+use confab_core::conversation::{Conversation, EndpointCheck};
 use confab_core::widget_config::WidgetConfig;
 use endpoint::{Endpoint, EndpointForm};
 use leptos::prelude::*;
@@ -47,10 +47,16 @@ pub struct Play {
 
 impl Play {
     fn active_key(&self) -> String {
-        format!(
-            "active:{}",
-            self.chat.config.with_value(|c| c.storage_key.clone())
-        )
+        self.chat.config.with_value(crate::endpoint_url::active_key)
+    }
+
+    /// Remembers the conversation shown as the last one for the endpoint now configured.
+    pub fn remember_active(&self) {
+        if let Some(storage) = self.storage.get_value() {
+            let key = self.active_key();
+            let id = self.chat.conversation_id();
+            spawn_local(async move { storage.save_meta(&key, &id).await });
+        }
     }
 
     /// Shows `conv`, remembers it as the active one and brings back its draft.
@@ -105,15 +111,19 @@ impl Play {
     }
 }
 
-/// The page: mounted by `mount::mount_page_if_present` into `#confab-app`.
+/// The page: mounted by `mount::mount_page_if_present` into `#confab-app`. `from_link`:
+/// the endpoint came from the page's `?endpoint=`, so the page starts a new conversation
+/// bound to it instead of the one shown last.
 #[component]
-pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
+pub fn Playground(mut config: WidgetConfig, lang: Lang, from_link: bool) -> impl IntoView {
     let s = strings::strings(lang);
-    let chat = Chat::new(
-        config.clone(),
-        lang,
-        Conversation::new(new_id(), js_sys::Date::now()),
-    );
+    let endpoint = Endpoint::new(config.endpoint.clone(), from_link);
+    config.endpoint = endpoint.url_untracked();
+    let mut first = Conversation::new(new_id(), js_sys::Date::now());
+    if from_link {
+        first.rebind_endpoint(&crate::endpoint_url::resolve(&config.endpoint));
+    }
+    let chat = Chat::new(config.clone(), lang, first);
     let conv_id = Memo::new(move |_| {
         chat.rev.track();
         chat.conversation_id()
@@ -121,7 +131,7 @@ pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
     let play = Play {
         chat,
         s,
-        endpoint: Endpoint::new(config.endpoint.clone()),
+        endpoint,
         draft: RwSignal::new(String::new()),
         conv_id,
         storage: StoredValue::new_local(None),
@@ -153,6 +163,7 @@ pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
     let left_open = RwSignal::new(wide);
     let right_open = RwSignal::new(wide);
     let view_code_open = RwSignal::new(false);
+    let bar_endpoint = move || s.endpoint_now.replace("{url}", &play.endpoint.resolved());
 
     view! {
         <div class="cf-playground" class:cf-pg-left-open=move || left_open.get()
@@ -160,6 +171,7 @@ pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
             <div class="cf-pg-bar">
                 <button type="button" class="cf-pg-btn" aria-expanded=move || left_open.get().to_string()
                     aria-controls="cf-pg-sidebar" on:click=move |_| left_open.update(|o| *o = !*o)>{s.conversations}</button>
+                <span class="cf-pg-bar-endpoint cf-pg-mono" data-testid="bar-endpoint" title=bar_endpoint>{bar_endpoint}</span>
                 <span class="cf-pg-spacer"></span>
                 <button type="button" class="cf-pg-btn" on:click=move |_| view_code_open.set(true)>{s.view_code}</button>
                 <button type="button" class="cf-pg-btn" aria-expanded=move || right_open.get().to_string()
@@ -170,7 +182,9 @@ pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
                 <Sidebar />
             </aside>
             <div class="cf-pg-main">
-                <ChatPanel config=config lang=lang chat=chat draft=play.draft />
+                <ChatPanel config=config lang=lang chat=chat draft=play.draft fresh=from_link>
+                    <EndpointMoved />
+                </ChatPanel>
             </div>
             <aside id="cf-pg-side" class="cf-pg-side" aria-label=s.settings_panel>
                 <EndpointForm />
@@ -181,6 +195,35 @@ pub fn Playground(config: WidgetConfig, lang: Lang) -> impl IntoView {
             </aside>
             <view_code::ViewCode open=view_code_open />
         </div>
+    }
+}
+
+/// Above the composer when the conversation shown was made with another endpoint than the
+/// one configured: sending is refused (`Chat::send`) until the user sends it here on purpose.
+#[component]
+fn EndpointMoved() -> impl IntoView {
+    let play = expect_context::<Play>();
+    let s = play.s;
+    let moved = move || {
+        play.chat.rev.track();
+        let current = play.endpoint.resolved();
+        play.chat.with_conv(|c| match c.endpoint_check(&current) {
+            EndpointCheck::Moved { bound } => Some((bound, current)),
+            _ => None,
+        })
+    };
+    view! {
+        {move || moved().map(|(bound, current)| view! {
+            <div class="cf-pg-moved" role="alert" data-testid="endpoint-moved">
+                <p class="cf-pg-moved-text">
+                    {s.endpoint_moved.replace("{bound}", &bound).replace("{current}", &current)}
+                </p>
+                <button type="button" class="cf-pg-btn cf-pg-primary"
+                    on:click=move |_| play.chat.rebind_endpoint()>
+                    {s.send_it_to.replace("{current}", &current)}
+                </button>
+            </div>
+        })}
     }
 }
 
@@ -213,14 +256,14 @@ fn NoticeBar() -> impl IntoView {
 }
 
 /// Mounts the playground into the page element.
-pub fn render_page(el: web_sys::HtmlElement, config: WidgetConfig) {
+pub fn render_page(el: web_sys::HtmlElement, config: WidgetConfig, from_link: bool) {
     let lang = crate::mount::resolve_lang(config.lang);
     let theme = config.theme.as_str();
     let accent = config.accent.clone();
     let handle = leptos::mount::mount_to(el.clone(), move || {
         view! {
             <div class="cf-root cf-pg-root" data-theme=theme>
-                <Playground config=config lang=lang />
+                <Playground config=config lang=lang from_link=from_link />
             </div>
         }
     });

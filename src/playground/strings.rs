@@ -73,6 +73,13 @@ pub struct PlayStrings {
     pub answers: &'static str,
     pub models_loaded: &'static str,
     pub settings_panel: &'static str,
+    /// In the bar: where messages go now (`{url}`).
+    pub endpoint_now: &'static str,
+    /// Above the composer: the conversation shown was made with `{bound}`, the page now
+    /// sends to `{current}`.
+    pub endpoint_moved: &'static str,
+    /// The button that sends the conversation to `{current}` from now on.
+    pub send_it_to: &'static str,
 }
 
 pub const EN: PlayStrings = PlayStrings {
@@ -144,6 +151,9 @@ pub const EN: PlayStrings = PlayStrings {
     answers: "Answers",
     models_loaded: "models offered by the server",
     settings_panel: "Playground settings",
+    endpoint_now: "Endpoint: {url}",
+    endpoint_moved: "This conversation was made with {bound}. The endpoint is now {current}.",
+    send_it_to: "Send it to {current}",
 };
 
 pub const ZH: PlayStrings = PlayStrings {
@@ -215,6 +225,9 @@ pub const ZH: PlayStrings = PlayStrings {
     answers: "回答",
     models_loaded: "个服务器提供的模型",
     settings_panel: "实验台设置",
+    endpoint_now: "接口：{url}",
+    endpoint_moved: "此对话是在 {bound} 上进行的。现在的接口是 {current}。",
+    send_it_to: "发送到 {current}",
 };
 
 pub fn strings(lang: Lang) -> &'static PlayStrings {
