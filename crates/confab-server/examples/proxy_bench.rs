@@ -8,6 +8,8 @@
 //! 2. Memory: RSS (VmRSS from /proc/self/status) while 1,000 slow streams are open through
 //!    the proxy, next to the same streams opened straight to the upstream and the idle baseline.
 //!
+//! The proxy runs with its limits on (see `proxy_config`).
+//!
 //! Bounded: a few thousand chunks and 1,000 streams of a few seconds; every phase has a
 //! time limit. Settings: PROXY_BENCH_CHUNKS (default 500), PROXY_BENCH_STREAMS (1000).
 
@@ -201,6 +203,9 @@ fn proxy_child(upstream: &str) {
     });
 }
 
+/// The proxy as it runs in public: model pinned, tokens capped, a rate limit, the stream
+/// caps, the typed request. The limits are set high enough for 1,000 streams from one
+/// loopback client; the two bench fields are let through with --allow-field.
 fn proxy_config(upstream: SocketAddr) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -211,6 +216,13 @@ fn proxy_config(upstream: SocketAddr) -> Config {
         }),
         static_dir: "/nonexistent".into(),
         upstream_timeout: Duration::from_secs(60),
+        model: Some("bench".into()),
+        max_tokens: Some(1000),
+        rate_limit_per_minute: Some(1_000_000),
+        max_streams: 2000,
+        max_streams_per_client: 2000,
+        max_connections: 4096,
+        allow_fields: vec!["bench_chunks".into(), "bench_interval_ms".into()],
         ..Config::default()
     }
 }

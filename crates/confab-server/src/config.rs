@@ -98,6 +98,72 @@ pub struct Args {
     /// Reach the upstream through HTTP(S)_PROXY from the environment (ignored by default).
     #[arg(long, env = "CONFAB_USE_ENV_PROXY")]
     pub use_env_proxy: bool,
+
+    /// Proxy on a non-loopback address without --rate-limit, --max-tokens and a model
+    /// rule: accept the risk of an open proxy for the key (refused otherwise).
+    #[arg(long, env = "CONFAB_OPEN_PROXY")]
+    pub open_proxy: bool,
+
+    /// A request field forwarded although it is not in the documented set, e.g. `store`
+    /// or `metadata` (repeatable or comma-separated). Other unknown fields are dropped.
+    #[arg(
+        long = "allow-field",
+        env = "CONFAB_ALLOW_FIELDS",
+        value_delimiter = ','
+    )]
+    pub allow_field: Vec<String>,
+
+    /// Hosts whose http(s) image URLs may be forwarded (repeatable or comma-separated);
+    /// otherwise images must be sent by value, as data: URLs.
+    #[arg(
+        long = "image-hosts",
+        env = "CONFAB_IMAGE_HOSTS",
+        value_delimiter = ','
+    )]
+    pub image_hosts: Vec<String>,
+
+    /// Largest image accepted in a data: URL (decoded bytes), e.g. 20MB.
+    #[arg(long, env = "CONFAB_MAX_IMAGE_SIZE", default_value = "20MB")]
+    pub max_image_size: String,
+
+    /// A system prompt put first in every chat request, as text or @FILE.
+    #[arg(long, env = "CONFAB_SYSTEM_PROMPT")]
+    pub system_prompt: Option<String>,
+
+    /// An endpoint that public/embed.html may be pointed at with `?endpoint=`
+    /// (repeatable; the environment variable takes a comma-separated list).
+    #[arg(
+        long = "embed-endpoint",
+        env = "CONFAB_EMBED_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    pub embed_endpoint: Vec<String>,
+
+    /// The public HOST[:PORT] this server is reached at (behind a reverse proxy):
+    /// requests with another Host header get 421, and pages from it may call the API.
+    #[arg(long, env = "CONFAB_PUBLIC_HOST")]
+    pub public_host: Option<String>,
+
+    /// Open connections at most; further clients wait in the listen backlog.
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Seconds a connection may take to send a request's headers; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "CONFAB_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
+
+    /// Seconds a client may take to send a request body.
+    #[arg(long, env = "CONFAB_BODY_TIMEOUT", default_value_t = 60)]
+    pub body_timeout: u64,
+
+    /// Chat completions in flight at most, over all clients; then 503 + Retry-After.
+    #[arg(long, env = "CONFAB_MAX_STREAMS", default_value_t = 1000)]
+    pub max_streams: usize,
+
+    /// Chat completions in flight at most per client (IPv4 address or IPv6 /64).
+    #[arg(long, env = "CONFAB_MAX_STREAMS_PER_CLIENT", default_value_t = 20)]
+    pub max_streams_per_client: usize,
 }
 
 /// The upstream API key. Its `Debug` and `Display` never show it.
@@ -185,6 +251,22 @@ pub struct Config {
     pub upstream_timeout: Duration,
     pub trust_forwarded_for: bool,
     pub use_env_proxy: bool,
+    /// Top-level request fields forwarded beyond the typed ones (`--allow-field`).
+    pub allow_fields: Vec<String>,
+    /// Lower-case hosts whose http(s) image URLs are forwarded (`--image-hosts`).
+    pub image_hosts: Vec<String>,
+    pub max_image_bytes: usize,
+    /// Put first in every chat request as `{"role":"system","content":…}`.
+    pub system_prompt: Option<String>,
+    /// Absolute http(s) URLs written into public/embed.html's `confab-endpoints` meta tag.
+    pub embed_endpoints: Vec<String>,
+    /// `host` or `host:port`, lower case (`--public-host`).
+    pub public_host: Option<String>,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_streams: usize,
+    pub max_streams_per_client: usize,
 }
 
 impl Default for Config {
@@ -203,6 +285,17 @@ impl Default for Config {
             upstream_timeout: Duration::from_secs(120),
             trust_forwarded_for: false,
             use_env_proxy: false,
+            allow_fields: Vec::new(),
+            image_hosts: Vec::new(),
+            max_image_bytes: 20 * 1024 * 1024,
+            system_prompt: None,
+            embed_endpoints: Vec::new(),
+            public_host: None,
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
+            max_streams: 1000,
+            max_streams_per_client: 20,
         }
     }
 }
@@ -274,6 +367,52 @@ impl Config {
         if args.upstream_timeout == 0 {
             return Err("--upstream-timeout must be at least 1 second".into());
         }
+        if upstream.is_some() && !listen.ip().is_loopback() && !args.open_proxy {
+            refuse_open_proxy(
+                listen,
+                args.rate_limit.is_some(),
+                args.max_tokens.is_some(),
+                model.is_some() || !allowed_models.is_empty(),
+            )?;
+        }
+        let allow_fields = parse_allow_fields(&args.allow_field)?;
+        let image_hosts = parse_image_hosts(&args.image_hosts)?;
+        let max_image_bytes = parse_size(&args.max_image_size).ok_or_else(|| {
+            format!(
+                "--max-image-size {:?} is not a size like 20MB or 512KB",
+                args.max_image_size
+            )
+        })?;
+        let system_prompt = match args.system_prompt.as_deref() {
+            None => None,
+            Some(raw) => read_system_prompt(raw)?,
+        };
+        let embed_endpoints = args
+            .embed_endpoint
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(parse_embed_endpoint)
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_host = args
+            .public_host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(parse_public_host)
+            .transpose()?;
+        for (flag, n) in [
+            ("--max-connections", args.max_connections),
+            ("--max-streams", args.max_streams),
+            ("--max-streams-per-client", args.max_streams_per_client),
+        ] {
+            if n == 0 || n > 1_000_000 {
+                return Err(format!("{flag} must be between 1 and 1000000"));
+            }
+        }
+        if args.header_timeout == 0 || args.body_timeout == 0 {
+            return Err("--header-timeout and --body-timeout must be at least 1 second".into());
+        }
 
         Ok(Config {
             listen,
@@ -289,8 +428,132 @@ impl Config {
             upstream_timeout: Duration::from_secs(args.upstream_timeout),
             trust_forwarded_for: args.trust_forwarded_for,
             use_env_proxy: args.use_env_proxy,
+            allow_fields,
+            image_hosts,
+            max_image_bytes,
+            system_prompt,
+            embed_endpoints,
+            public_host,
+            max_connections: args.max_connections,
+            header_timeout: Duration::from_secs(args.header_timeout),
+            body_timeout: Duration::from_secs(args.body_timeout),
+            max_streams: args.max_streams,
+            max_streams_per_client: args.max_streams_per_client,
         })
     }
+}
+
+/// A proxy on a public address with no rate limit, token cap or model rule spends the
+/// key for anyone who finds it: refuse, naming every missing flag in one line.
+fn refuse_open_proxy(
+    listen: SocketAddr,
+    has_rate_limit: bool,
+    has_token_cap: bool,
+    has_model_rule: bool,
+) -> Result<(), String> {
+    let mut missing = Vec::new();
+    if !has_rate_limit {
+        missing.push("--rate-limit N");
+    }
+    if !has_token_cap {
+        missing.push("--max-tokens N");
+    }
+    if !has_model_rule {
+        missing.push("--model M (or --allowed-models A,B)");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "--listen {listen} is not a loopback address, so anyone who reaches it can spend the \
+         upstream key: add {}, or pass --open-proxy to accept the risk",
+        missing.join(", ")
+    ))
+}
+
+fn parse_allow_fields(raw: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in raw.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        if name == "n" || crate::request::TYPED_FIELDS.contains(&name) {
+            return Err(format!(
+                "--allow-field {name}: this field is always checked by the server \
+                 (forwarded after its checks; `n` must be 1)"
+            ));
+        }
+        if name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("--allow-field {name:?} is not a field name"));
+        }
+        if !out.iter().any(|f| f == name) {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn parse_image_hosts(raw: &[String]) -> Result<Vec<String>, String> {
+    raw.iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .map(|h| match Url::parse(&format!("https://{h}/")) {
+            Ok(u) if u.host_str() == Some(&h.to_ascii_lowercase()) && u.port().is_none() => {
+                Ok(h.to_ascii_lowercase())
+            }
+            _ => Err(format!(
+                "--image-hosts {h:?} is not a host name like images.example.com"
+            )),
+        })
+        .collect()
+}
+
+/// `TEXT`, or `@FILE` read now (a missing file stops the server).
+fn read_system_prompt(raw: &str) -> Result<Option<String>, String> {
+    let text = match raw.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path.trim()).map_err(|e| {
+            format!(
+                "--system-prompt @{}: cannot read the file ({e})",
+                path.trim()
+            )
+        })?,
+        None => raw.to_string(),
+    };
+    Ok(Some(text).filter(|t| !t.trim().is_empty()))
+}
+
+/// An absolute http(s) URL, in its normalized form (what `new URL(…).href` gives).
+fn parse_embed_endpoint(raw: &str) -> Result<String, String> {
+    match Url::parse(raw) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.fragment().is_none() =>
+        {
+            Ok(u.to_string())
+        }
+        _ => Err(format!(
+            "--embed-endpoint {raw:?} is not an absolute http(s) URL like \
+             https://chat.example.com/v1/chat/completions"
+        )),
+    }
+}
+
+/// `chat.example.com` or `chat.example.com:8443`, lower case.
+fn parse_public_host(raw: &str) -> Result<String, String> {
+    let bad = || format!("--public-host {raw:?} is not a HOST or HOST:PORT like chat.example.com");
+    let url = Url::parse(&format!("http://{raw}/")).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?;
+    let port = raw
+        .rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()));
+    let expected = match port {
+        Some((_, p)) if !raw.ends_with(']') => format!("{host}:{p}"),
+        _ => host.to_string(),
+    };
+    if expected != raw.to_ascii_lowercase() || !url.username().is_empty() {
+        return Err(bad());
+    }
+    Ok(expected)
 }
 
 fn parse_upstream(
@@ -464,6 +727,43 @@ mod tests {
             "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-06-01"
         );
         assert!(!format!("{c:?}").contains("sk-secret"));
+    }
+
+    #[test]
+    fn new_flags_are_validated() {
+        let c = Config::from_args(
+            args(&[
+                "--public-host",
+                "Chat.Example.com:8443",
+                "--embed-endpoint",
+                "HTTPS://Chat.Example.com/v1/chat/completions",
+                "--allow-field",
+                "store,metadata",
+                "--system-prompt",
+                "Be kind.",
+            ]),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.public_host.as_deref(), Some("chat.example.com:8443"));
+        assert_eq!(
+            c.embed_endpoints,
+            vec!["https://chat.example.com/v1/chat/completions"]
+        );
+        assert_eq!(c.allow_fields, vec!["store", "metadata"]);
+        assert_eq!(c.system_prompt.as_deref(), Some("Be kind."));
+        for bad in [
+            &["--allow-field", "messages"][..],
+            &["--allow-field", "n"],
+            &["--public-host", "https://chat.example.com"],
+            &["--public-host", "chat.example.com/x"],
+            &["--embed-endpoint", "javascript:alert(1)"],
+            &["--image-hosts", "https://x.example/"],
+            &["--max-streams", "0"],
+        ] {
+            let err = Config::from_args(args(bad), no_env).unwrap_err();
+            assert!(!err.contains('\n'), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use confab_core::protocol::{ChatRequest, Role};
 use serde_json::{json, Value};
 
 use crate::error::{bad_request, openai_error};
-use crate::{images, proxy, AppState};
+use crate::{images, AppState};
 
 pub const DEMO_MODEL: &str = "confab-demo";
 
@@ -52,7 +52,7 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "echo",
-        "the exact JSON body received, pretty-printed in a json code block",
+        "the body as the server's rules leave it (what a proxy forwards), in a json block",
     ),
     (
         "malformed",
@@ -123,7 +123,8 @@ pub async fn last_request(State(st): State<AppState>) -> Response {
             "invalid_request_error",
             Some("no_request_yet"),
         ),
-        Some(body) => match serde_json::from_slice::<Value>(&body) {
+        // Checked without building a tree: the body may be 25 MB of `[0,0,…]`.
+        Some(body) => match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
             Ok(_) => (
                 [(
                     header::CONTENT_TYPE,
@@ -163,19 +164,12 @@ pub async fn chat(st: AppState, body: Bytes) -> Response {
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(body.clone());
 
-    let mut value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return bad_request(
-                format!("request body is not valid JSON: {e}"),
-                "invalid_json",
-            )
-        }
+    // The same rules as the proxy: the model sees exactly what an upstream would.
+    let prepared = match crate::policy::prepare_body(&st, body.clone()).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    if let Err(res) = proxy::apply_policy(st.config(), &mut value) {
-        return res;
-    }
-    let req: ChatRequest = match serde_json::from_value(value) {
+    let req: ChatRequest = match serde_json::from_slice(&prepared.json) {
         Ok(r) => r,
         Err(e) => {
             return bad_request(
@@ -221,7 +215,7 @@ pub async fn chat(st: AppState, body: Bytes) -> Response {
 
     let answer = match command.strip_prefix("/demo") {
         Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => {
-            scenario(rest.trim(), &req, &body)
+            scenario(rest.trim(), &req, &prepared.json)
         }
         _ => Answer::text(report(&req)),
     };
@@ -488,7 +482,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn scenario(name: &str, req: &ChatRequest, raw_body: &[u8]) -> Answer {
+/// `forwarded` is the body as the server's rules left it: what a proxy would send on.
+fn scenario(name: &str, req: &ChatRequest, forwarded: &[u8]) -> Answer {
     match name {
         "long" => Answer {
             words_per_chunk: 6,
@@ -561,8 +556,8 @@ fn scenario(name: &str, req: &ChatRequest, raw_body: &[u8]) -> Answer {
             )
         },
         "echo" => {
-            let pretty = pretty_json(raw_body)
-                .unwrap_or_else(|| String::from_utf8_lossy(raw_body).into_owned());
+            let pretty = pretty_json(forwarded)
+                .unwrap_or_else(|| String::from_utf8_lossy(forwarded).into_owned());
             let fence = fence_for(&pretty);
             Answer {
                 words_per_chunk: 8,

@@ -1,50 +1,61 @@
 //! The rules in front of the API routes: browser origins (CORS), rate limit, body cap.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use http_body_util::BodyExt;
 
-use crate::config::normalize_origin;
+use crate::client_key::{client_key, ClientKey};
+use crate::config::{normalize_origin, Config};
 use crate::error::openai_error;
 use crate::AppState;
+
+/// The one route that shows a visitor's last prompt: never readable by another site.
+const SAME_ORIGIN_ONLY: &str = "/v1/demo/last-request";
 
 /// Origin check and CORS for `/v1/*`, then the per-client rate limit.
 ///
 /// * No `Origin` header (curl, server-side callers): allowed; CORS guards browsers only.
 /// * An origin in `--allow-origin`: allowed, answered with that exact origin (never `*`).
-/// * The page's own origin when it is served from a loopback host (`http://127.0.0.1:8787`
-///   calling `127.0.0.1:8787`): allowed. Other hosts must be listed, which also keeps
-///   DNS-rebinding pages (whose Host is their own name) out.
-/// * Demo mode with no `--allow-origin`: any origin, as `*` (there is no key to protect).
+/// * The page's own origin, when it is served from a loopback host (`http://127.0.0.1:8787`
+///   calling `127.0.0.1:8787`) or from `--public-host`: allowed. Other hosts must be listed,
+///   which also keeps DNS-rebinding pages (whose Host is their own name) out.
+/// * Demo mode with no `--allow-origin`: any origin, as `*` (there is no key to protect),
+///   except for `/v1/demo/last-request`, which only the server's own pages may read.
 /// * Anything else: 403, preflight included, and the request goes nowhere.
-pub async fn api_guard(State(st): State<AppState>, req: Request, next: Next) -> Response {
+///
+/// The client's [`ClientKey`] is put into the request's extensions for the handlers.
+pub async fn api_guard(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let config = st.config();
     let origin = req
         .headers()
         .get(header::ORIGIN)
         .map(|v| v.to_str().unwrap_or("").to_string());
     let is_preflight = req.method() == Method::OPTIONS;
+    let same_origin_only = req.uri().path() == SAME_ORIGIN_ONLY;
 
     let allow_origin: Option<HeaderValue> = match &origin {
         None => None,
         Some(raw) => {
             let normalized = normalize_origin(raw);
+            let own = normalized
+                .as_deref()
+                .is_some_and(|o| is_own_origin(o, req.headers(), config));
             let listed = normalized
                 .as_ref()
                 .is_some_and(|o| config.allow_origins.iter().any(|a| a == o));
-            let same_loopback = normalized
-                .as_deref()
-                .is_some_and(|o| is_same_loopback_origin(o, req.headers()));
-            if listed || same_loopback {
+            if own || (listed && !same_origin_only) {
                 normalized.and_then(|o| HeaderValue::from_str(&o).ok())
-            } else if config.is_demo() && config.allow_origins.is_empty() {
+            } else if config.is_demo() && config.allow_origins.is_empty() && !same_origin_only {
                 Some(HeaderValue::from_static("*"))
             } else {
                 tracing::info!(origin = %raw.chars().take(200).collect::<String>(), "origin refused");
@@ -58,14 +69,16 @@ pub async fn api_guard(State(st): State<AppState>, req: Request, next: Next) -> 
         }
     };
 
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let key = client_key(req.headers(), peer, config.trust_forwarded_for);
+    req.extensions_mut().insert(key);
+
     let mut res = if is_preflight {
         preflight(req.headers())
-    } else if let Some(retry_after) = st
-        .inner
-        .limiter
-        .as_ref()
-        .and_then(|l| l.check(client_ip(&req, config.trust_forwarded_for)).err())
-    {
+    } else if let Some(retry_after) = st.inner.limiter.as_ref().and_then(|l| l.check(key).err()) {
         let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
         let mut res = openai_error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -88,7 +101,7 @@ pub async fn api_guard(State(st): State<AppState>, req: Request, next: Next) -> 
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After, X-Request-Id"),
+            HeaderValue::from_static("Retry-After"),
         );
     }
     res
@@ -134,102 +147,90 @@ fn preflight(headers: &HeaderMap) -> Response {
     res
 }
 
-/// `http://127.0.0.1:8787` calling a server whose Host is `127.0.0.1:8787`.
-fn is_same_loopback_origin(origin: &str, headers: &HeaderMap) -> bool {
+/// The origin of this server's own pages: the Host it was reached at when that is a
+/// loopback name, or `--public-host` (which the Host check enforces).
+fn is_own_origin(origin: &str, headers: &HeaderMap, config: &Config) -> bool {
+    let as_origins = |host: &str| -> Vec<String> {
+        ["http", "https"]
+            .into_iter()
+            .filter_map(|scheme| normalize_origin(&format!("{scheme}://{host}")))
+            .collect()
+    };
+    if let Some(public) = &config.public_host {
+        if as_origins(public).iter().any(|o| o == origin) {
+            return true;
+        }
+    }
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
-    let Some(host_origin) = normalize_origin(&format!("http://{host}")) else {
-        return false;
-    };
-    let same = origin == host_origin
-        || normalize_origin(&format!("https://{host}")).is_some_and(|o| o == origin);
-    if !same {
+    if !as_origins(host).iter().any(|o| o == origin) {
         return false;
     }
-    let Ok(url) = url::Url::parse(origin) else {
-        return false;
-    };
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host_str().map(crate::headers::is_loopback_host))
+        .unwrap_or(false)
 }
 
-fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
-        if let Some(ip) = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|s| s.trim().parse::<IpAddr>().ok())
-        {
-            return ip;
-        }
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
-}
-
-/// Token bucket per client IP: `per_minute` requests of burst, refilled continuously.
+/// `--rate-limit`: a GCRA bucket per [`ClientKey`] (burst = the per-minute rate). Idle
+/// keys are swept by a background task ([`RateLimiter::sweep`]), never per request.
 pub struct RateLimiter {
-    per_minute: u32,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
-}
-
-struct Bucket {
-    tokens: f64,
-    last: Instant,
+    inner: DefaultKeyedRateLimiter<ClientKey>,
+    clock: DefaultClock,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).expect("at least 1");
         RateLimiter {
-            per_minute: per_minute.max(1),
-            buckets: Mutex::new(HashMap::new()),
+            inner: governor::RateLimiter::keyed(Quota::per_minute(n)),
+            clock: DefaultClock::default(),
         }
     }
 
     /// `Err(wait)` when the client is over its rate.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.check_at(ip, Instant::now())
+    pub fn check(&self, key: ClientKey) -> Result<(), Duration> {
+        self.inner
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        let capacity = self.per_minute as f64;
-        let per_sec = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= 10_000 {
-            // Forget clients whose bucket has refilled: they are as good as new.
-            buckets.retain(|_, b| {
-                b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * per_sec < capacity
-            });
-        }
-        let b = buckets.entry(ip).or_insert(Bucket {
-            tokens: capacity,
-            last: now,
-        });
-        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * per_sec).min(capacity);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / per_sec))
-        }
+    /// Forgets clients whose bucket is full again (they are as good as new).
+    pub fn sweep(&self) {
+        self.inner.retain_recent();
+        self.inner.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
     }
 }
 
-/// Reads the request body up to `max` bytes; over it, a 413 in the OpenAI shape.
-pub async fn read_body(req: Request, max: usize) -> Result<Bytes, Response> {
+/// Sweeps the rate limiter once a minute while the server lives.
+pub fn spawn_sweeper(limiter: &Arc<RateLimiter>) {
+    let weak = Arc::downgrade(limiter);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match weak.upgrade() {
+                Some(l) => l.sweep(),
+                None => return,
+            }
+        }
+    });
+}
+
+/// Reads the request body up to `max` bytes within `timeout`: over the size a 413, over
+/// the time a 408, both in the OpenAI shape. The buffer grows with what arrives (a
+/// Content-Length is trusted only up to `max`), so memory is what was actually sent.
+pub async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<Bytes, Response> {
     let too_large = || {
         openai_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -238,34 +239,46 @@ pub async fn read_body(req: Request, max: usize) -> Result<Bytes, Response> {
             Some("request_too_large"),
         )
     };
-    if let Some(len) = req
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > max as u64 {
-            return Err(too_large());
-        }
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_large());
     }
-    let body: Body = req.into_body();
-    match axum::body::to_bytes(body, max).await {
-        Ok(b) => Ok(b),
-        Err(e) => {
-            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-            while let Some(err) = source {
-                if err.is::<http_body_util::LengthLimitError>() {
-                    return Err(too_large());
+    let mut body: Body = req.into_body();
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(max as u64) as usize);
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| "unreadable")?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > max {
+                    return Err("too large");
                 }
-                source = err.source();
+                buf.extend_from_slice(&data);
             }
-            Err(openai_error(
-                StatusCode::BAD_REQUEST,
-                "could not read the request body",
-                "invalid_request_error",
-                Some("bad_body"),
-            ))
         }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(())) => Ok(Bytes::from(buf)),
+        Ok(Err("too large")) => Err(too_large()),
+        Ok(Err(_)) => Err(openai_error(
+            StatusCode::BAD_REQUEST,
+            "could not read the request body",
+            "invalid_request_error",
+            Some("bad_body"),
+        )),
+        Err(_) => Err(openai_error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs()
+            ),
+            "invalid_request_error",
+            Some("body_timeout"),
+        )),
     }
 }
 
@@ -274,17 +287,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bucket_allows_the_burst_then_refills() {
+    fn buckets_are_per_client_and_say_how_long_to_wait() {
         let l = RateLimiter::new(3);
-        let ip = IpAddr::from([10, 0, 0, 1]);
-        let t = Instant::now();
-        assert!(l.check_at(ip, t).is_ok());
-        assert!(l.check_at(ip, t).is_ok());
-        assert!(l.check_at(ip, t).is_ok());
-        let wait = l.check_at(ip, t).unwrap_err();
-        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20));
-        // Another client is not affected.
-        assert!(l.check_at(IpAddr::from([10, 0, 0, 2]), t).is_ok());
-        assert!(l.check_at(ip, t + Duration::from_secs(20)).is_ok());
+        let a = ClientKey::V4([10, 0, 0, 1].into());
+        for _ in 0..3 {
+            assert!(l.check(a).is_ok());
+        }
+        let wait = l.check(a).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(l.check(ClientKey::V4([10, 0, 0, 2].into())).is_ok());
+        assert_eq!(l.len(), 2);
     }
 }

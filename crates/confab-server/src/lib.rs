@@ -3,12 +3,19 @@
 //!
 //! The binary is a thin wrapper: tests start the same [`app`] in-process with [`serve`].
 
+pub mod client_key;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod guard;
+pub mod headers;
+pub mod image_policy;
 pub mod images;
+pub mod limits;
+pub mod policy;
 pub mod proxy;
+pub mod request;
 pub mod static_files;
 
 use std::future::Future;
@@ -40,7 +47,9 @@ pub struct AppState {
 struct Inner {
     config: Config,
     http: Option<reqwest::Client>,
-    limiter: Option<guard::RateLimiter>,
+    limiter: Option<Arc<guard::RateLimiter>>,
+    streams: Arc<limits::StreamSlots>,
+    host_rule: headers::HostRule,
     last_request: Mutex<Option<Bytes>>,
     /// Conversations that already misbehaved once (`/demo error once`), so Retry succeeds.
     demo_seen: Mutex<std::collections::HashSet<u64>>,
@@ -49,12 +58,18 @@ struct Inner {
 impl AppState {
     pub fn new(config: Config) -> Self {
         let http = config.upstream.as_ref().map(|_| proxy::client(&config));
-        let limiter = config.rate_limit_per_minute.map(guard::RateLimiter::new);
+        let limiter = config
+            .rate_limit_per_minute
+            .map(|n| Arc::new(guard::RateLimiter::new(n)));
+        let streams = limits::StreamSlots::new(config.max_streams, config.max_streams_per_client);
+        let host_rule = headers::HostRule::of(&config);
         AppState {
             inner: Arc::new(Inner {
                 config,
                 http,
                 limiter,
+                streams,
+                host_rule,
                 last_request: Mutex::new(None),
                 demo_seen: Mutex::new(std::collections::HashSet::new()),
             }),
@@ -81,8 +96,10 @@ impl AppState {
 
 /// The whole application: API routes, demo model or proxy, and the static widget.
 pub fn app(config: Config) -> Router {
-    let state = AppState::new(config);
+    app_with_state(AppState::new(config))
+}
 
+fn app_with_state(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/models", get(models))
@@ -97,7 +114,14 @@ pub fn app(config: Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api)
-        .fallback_service(static_files::service(state.config().static_dir.clone()))
+        .fallback_service(static_files::service(static_files::StaticConfig::of(
+            state.config(),
+        )))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::check_host,
+        ))
+        .layer(headers::everywhere())
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
 }
@@ -130,16 +154,28 @@ async fn api_not_found(req: Request) -> Response {
 }
 
 async fn chat_completions(State(st): State<AppState>, req: Request) -> Response {
+    let key = req
+        .extensions()
+        .get::<client_key::ClientKey>()
+        .copied()
+        .unwrap_or(client_key::ClientKey::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    // Taken before the body is read: a slow upload counts as a request in flight.
+    let slot = match st.inner.streams.try_acquire(key) {
+        Ok(s) => s,
+        Err(busy) => return busy,
+    };
     let headers = req.headers().clone();
-    let body = match guard::read_body(req, st.config().max_body).await {
+    let config = st.config();
+    let body = match guard::read_body(req, config.max_body, config.body_timeout).await {
         Ok(b) => b,
         Err(res) => return res,
     };
-    if st.config().is_demo() {
-        demo::chat(st, body).await
+    let res = if config.is_demo() {
+        demo::chat(st.clone(), body).await
     } else {
-        proxy::chat(st, &headers, body).await
-    }
+        proxy::chat(st.clone(), &headers, body).await
+    };
+    limits::hold_until_body_ends(res, slot)
 }
 
 async fn models(State(st): State<AppState>) -> Response {
@@ -181,13 +217,15 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = app(config);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = connections::ConnectionLimits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+    };
+    let state = AppState::new(config);
+    if let Some(limiter) = &state.inner.limiter {
+        guard::spawn_sweeper(limiter);
+    }
+    connections::serve(listener, app_with_state(state), limits, shutdown).await
 }
 
 /// Starts the app on a free loopback port in a background task (for tests and benches).

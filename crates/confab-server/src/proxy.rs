@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
 use crate::config::{AuthStyle, Config, Upstream};
-use crate::error::{bad_request, openai_error};
+use crate::error::openai_error;
 use crate::AppState;
 
 /// The HTTP client for the upstream. Redirects are not followed (a redirect must never
@@ -28,68 +28,6 @@ pub fn client(config: &Config) -> reqwest::Client {
     }
     b.build()
         .expect("the HTTP client builds with static settings")
-}
-
-/// Applies `--model`, `--allowed-models` and `--max-tokens` to a request body.
-/// Used by the proxy and by the demo model alike, so both behave the same.
-#[allow(clippy::result_large_err)]
-pub fn apply_policy(config: &Config, body: &mut Value) -> Result<(), Response> {
-    let Some(obj) = body.as_object_mut() else {
-        return Err(bad_request(
-            "the request body must be a JSON object",
-            "invalid_request",
-        ));
-    };
-    if !obj.get("messages").is_some_and(Value::is_array) {
-        return Err(bad_request(
-            "the request body needs a `messages` array",
-            "invalid_request",
-        ));
-    }
-    if let Some(pinned) = &config.model {
-        obj.insert("model".into(), Value::String(pinned.clone()));
-    } else if !config.allowed_models.is_empty() {
-        let asked = obj.get("model").and_then(Value::as_str).unwrap_or("");
-        if asked.is_empty() {
-            obj.insert(
-                "model".into(),
-                Value::String(config.allowed_models[0].clone()),
-            );
-        } else if !config.allowed_models.iter().any(|m| m == asked) {
-            let shown: String = asked.chars().take(100).collect();
-            return Err(openai_error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "the model `{shown}` is not available here; allowed: {}",
-                    config.allowed_models.join(", ")
-                ),
-                "invalid_request_error",
-                Some("model_not_found"),
-            ));
-        }
-    }
-    if let Some(cap) = config.max_tokens {
-        let mut present = false;
-        for key in ["max_tokens", "max_completion_tokens"] {
-            match obj.get(key) {
-                None | Some(Value::Null) => {}
-                Some(v) => {
-                    present = true;
-                    let over = match v.as_f64() {
-                        Some(n) => n > cap as f64 || n < 1.0,
-                        None => true,
-                    };
-                    if over {
-                        obj.insert(key.into(), json!(cap));
-                    }
-                }
-            }
-        }
-        if !present {
-            obj.insert("max_tokens".into(), json!(cap));
-        }
-    }
-    Ok(())
 }
 
 fn authorize(req: reqwest::RequestBuilder, up: &Upstream) -> reqwest::RequestBuilder {
@@ -122,23 +60,12 @@ pub async fn chat(st: AppState, client_headers: &HeaderMap, body: Bytes) -> Resp
         .upstream
         .as_ref()
         .expect("proxy mode has an upstream");
-    let mut value: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return bad_request(
-                format!("request body is not valid JSON: {e}"),
-                "invalid_json",
-            )
-        }
+    let prepared = match crate::policy::prepare_body(&st, body).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    if let Err(res) = apply_policy(config, &mut value) {
-        return res;
-    }
-    let streaming = value.get("stream").and_then(Value::as_bool) == Some(true);
-    let out = match serde_json::to_vec(&value) {
-        Ok(b) => b,
-        Err(_) => return bad_request("request body could not be re-encoded", "invalid_request"),
-    };
+    let streaming = prepared.stream;
+    let out = prepared.json;
     let accept = client_headers
         .get(header::ACCEPT)
         .filter(|v| v.len() < 200)
@@ -236,14 +163,11 @@ async fn send_and_relay(
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
-    let kept = kept_headers(res.headers());
+    // Only the content type passes: quota, organization and request-id headers stay here.
     let body = Body::from_stream(relay(res.bytes_stream(), config.upstream_timeout, sse));
     let mut out = Response::new(body);
     *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
     let h = out.headers_mut();
-    for (name, value) in kept {
-        h.append(name, value);
-    }
     if let Some(ct) = content_type {
         h.insert(header::CONTENT_TYPE, ct);
     }
@@ -252,20 +176,6 @@ async fn send_and_relay(
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     }
     out
-}
-
-/// Response headers worth passing on; cookies, server details and organization names stay.
-fn kept_headers(h: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
-    h.iter()
-        .filter(|(name, _)| {
-            let n = name.as_str();
-            n == "retry-after"
-                || n == "x-request-id"
-                || n == "openai-processing-ms"
-                || n.starts_with("x-ratelimit-")
-        })
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect()
 }
 
 /// The upstream's body, chunk by chunk as it arrives. A chunk that takes longer than
@@ -317,7 +227,8 @@ fn relay(
     })
 }
 
-/// An upstream error, passed on in the OpenAI shape and scrubbed of the key.
+/// An upstream error, passed on as only its `message`, `type` and `code` (scrubbed of the
+/// key) and `Retry-After`; nothing else of the upstream's body or headers.
 /// 401 from the upstream means the server's key is wrong: that is a 502 for the client,
 /// whose own credentials play no part. 5xx become 502 (504 stays 504).
 async fn relay_error(up: &Upstream, res: reqwest::Response) -> Response {
@@ -353,22 +264,24 @@ async fn relay_error(up: &Upstream, res: reqwest::Response) -> Response {
         500..=599 => StatusCode::BAD_GATEWAY,
         s => StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY),
     };
-    let parsed: Option<Value> = serde_json::from_str(&text)
-        .ok()
-        .filter(|v: &Value| v.get("error").is_some_and(Value::is_object));
+    let parsed = serde_json::from_str::<UpstreamError>(&text).ok();
     let mut out = match parsed {
-        Some(v) if status < 500 => (out_status, axum::Json(v)).into_response(),
-        Some(v) => {
-            let msg = v["error"]["message"].as_str().unwrap_or("").to_string();
-            openai_error(
-                out_status,
-                format!("the upstream failed (HTTP {status}): {msg}"),
-                "upstream_error",
-                Some("upstream_error"),
-            )
-        }
+        Some(UpstreamError { error: e }) if status < 500 => openai_error(
+            out_status,
+            e.message.chars().take(2000).collect::<String>(),
+            &e.kind.unwrap_or_else(|| "invalid_request_error".into()),
+            e.code.as_deref(),
+        ),
+        Some(UpstreamError { error: e }) => openai_error(
+            out_status,
+            format!(
+                "the upstream failed (HTTP {status}): {}",
+                e.message.chars().take(2000).collect::<String>()
+            ),
+            "upstream_error",
+            Some("upstream_error"),
+        ),
         None => {
-            let snippet: String = text.trim().chars().take(300).collect();
             let kind = if status < 500 {
                 "invalid_request_error"
             } else {
@@ -376,7 +289,7 @@ async fn relay_error(up: &Upstream, res: reqwest::Response) -> Response {
             };
             openai_error(
                 out_status,
-                format!("the upstream answered HTTP {status}: {snippet}"),
+                format!("the upstream answered HTTP {status}"),
                 kind,
                 Some("upstream_error"),
             )
@@ -388,6 +301,32 @@ async fn relay_error(up: &Upstream, res: reqwest::Response) -> Response {
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
+}
+
+/// The part of an upstream error body that is passed on.
+#[derive(serde::Deserialize)]
+struct UpstreamError {
+    error: UpstreamErrorFields,
+}
+
+#[derive(serde::Deserialize)]
+struct UpstreamErrorFields {
+    #[serde(default)]
+    message: String,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    /// A string code, or a number some providers send.
+    #[serde(default, deserialize_with = "code_as_text")]
+    code: Option<String>,
+}
+
+fn code_as_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 /// A reqwest error in words, without the URL (which is ours anyway, but stays out of

@@ -6,9 +6,14 @@
 //! * Hashed names (`name-<16 hex>.js`, `name-<16 hex>_bg.wasm`) are cached forever
 //!   (`immutable`); everything else, `index.html` first, is revalidated (`no-cache`).
 //! * With no built widget, `/` explains how to build it.
+//! * Pages get a CSP ([`crate::headers`]); every other file may be loaded from any origin.
+//! * Dotfiles (any path segment starting with `.`) are 404.
+//! * `public/embed.html` gets the `--embed-endpoint` list written into its
+//!   `confab-endpoints` meta tag.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
@@ -20,10 +25,40 @@ use tower_http::services::ServeDir;
 
 pub type StaticService = BoxCloneSyncService<Request<Body>, Response, Infallible>;
 
-pub fn service(dir: PathBuf) -> StaticService {
+/// The page that the `--embed-endpoint` list is written into.
+pub const EMBED_PAGE: &str = "/public/embed.html";
+/// The exact text replaced in it.
+pub const ENDPOINTS_MARKER: &str = r#"<meta name="confab-endpoints" content="" />"#;
+
+pub struct StaticConfig {
+    pub dir: PathBuf,
+    pub page_csp: HeaderValue,
+    pub embed_csp: HeaderValue,
+    pub embed_endpoints: Vec<String>,
+}
+
+impl StaticConfig {
+    pub fn of(config: &crate::Config) -> Self {
+        let value = |csp: String| HeaderValue::from_str(&csp).expect("origins are header-safe");
+        StaticConfig {
+            dir: config.static_dir.clone(),
+            page_csp: value(crate::headers::page_csp()),
+            embed_csp: value(crate::headers::embed_csp(config)),
+            embed_endpoints: config.embed_endpoints.clone(),
+        }
+    }
+}
+
+pub fn service(config: StaticConfig) -> StaticService {
+    let config = Arc::new(config);
     let inner = tower::service_fn(move |req: Request<Body>| {
-        let dir = dir.clone();
-        async move { Ok::<_, Infallible>(serve(dir, req).await) }
+        let config = config.clone();
+        async move {
+            let path = req.uri().path().to_string();
+            let mut res = serve(&config, req).await;
+            set_headers(&config, &path, &mut res);
+            Ok::<_, Infallible>(res)
+        }
     });
     BoxCloneSyncService::new(
         ServiceBuilder::new()
@@ -33,7 +68,8 @@ pub fn service(dir: PathBuf) -> StaticService {
     )
 }
 
-async fn serve(dir: PathBuf, req: Request<Body>) -> Response {
+async fn serve(config: &StaticConfig, req: Request<Body>) -> Response {
+    let dir = &config.dir;
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut res = (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
         res.headers_mut()
@@ -42,9 +78,17 @@ async fn serve(dir: PathBuf, req: Request<Body>) -> Response {
     }
     let path = req.uri().path().to_string();
     if !dir.join("index.html").is_file() && (path == "/" || path == "/index.html") {
-        return not_built(&dir);
+        return not_built(dir);
     }
-    let served = ServeDir::new(&dir)
+    if has_dotfile_segment(&path) {
+        return not_found(&path);
+    }
+    if path == EMBED_PAGE && !config.embed_endpoints.is_empty() {
+        if let Some(res) = embed_page(config).await {
+            return res;
+        }
+    }
+    let served = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(true)
@@ -55,31 +99,85 @@ async fn serve(dir: PathBuf, req: Request<Body>) -> Response {
         Err(never) => match never {},
     };
     if res.status() == StatusCode::NOT_FOUND {
-        let mut nf = (
-            StatusCode::NOT_FOUND,
-            Html(format!(
-                "<!doctype html><meta charset=utf-8><title>Not found</title>\
-                 <p>Nothing at <code>{}</code>.</p>",
-                escape_html(&path)
-            )),
-        )
-            .into_response();
-        nf.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        return nf;
+        return not_found(&path);
     }
     let cache = if is_hashed_name(&path) && res.status().is_success() {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
     };
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
+}
+
+fn not_found(path: &str) -> Response {
+    let mut nf = (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!doctype html><meta charset=utf-8><title>Not found</title>\
+             <p>Nothing at <code>{}</code>.</p>",
+            escape_html(path)
+        )),
+    )
+        .into_response();
+    nf.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    nf
+}
+
+/// `/.git/config`, `/a/.env`, `/%2egit/`: a segment that starts with a dot once decoded.
+fn has_dotfile_segment(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        seg.starts_with('.') || seg.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("%2e"))
+    })
+}
+
+/// `public/embed.html` with the endpoint list in its meta tag; `None` when it is missing.
+async fn embed_page(config: &StaticConfig) -> Option<Response> {
+    let file = config.dir.join(EMBED_PAGE.trim_start_matches('/'));
+    let html = tokio::fs::read_to_string(&file).await.ok()?;
+    let list = escape_html(&config.embed_endpoints.join(" "));
+    let filled = html.replacen(
+        ENDPOINTS_MARKER,
+        &format!(r#"<meta name="confab-endpoints" content="{list}" />"#),
+        1,
+    );
+    let mut res = Html(filled).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Some(res)
+}
+
+/// Pages get their CSP; other files may be loaded cross-origin, with exact content types
+/// for the ones a module import, a streaming wasm compile or a stylesheet check.
+fn set_headers(config: &StaticConfig, path: &str, res: &mut Response) {
+    let h = res.headers_mut();
+    let is_page = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(path.ends_with('/') || path.ends_with(".html"), |ct| {
+            ct.starts_with("text/html")
+        });
+    if is_page {
+        let csp = if path == EMBED_PAGE {
+            &config.embed_csp
+        } else {
+            &config.page_csp
+        };
+        h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+        return;
+    }
+    crate::headers::set_cross_origin_file(h);
+    let exact_type = match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js" | "mjs") => Some("text/javascript; charset=utf-8"),
+        Some("css") => Some("text/css; charset=utf-8"),
+        Some("wasm") => Some("application/wasm"),
+        _ => None,
+    };
+    if let Some(t) = exact_type.filter(|_| h.contains_key(header::CONTENT_TYPE)) {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(t));
+    }
 }
 
 /// `confab-0123456789abcdef.js`, `confab-0123456789abcdef_bg.wasm`, `style-...css`:
@@ -125,6 +223,22 @@ fn escape_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotfile_segments_are_found_also_encoded() {
+        for p in [
+            "/.env",
+            "/.git/config",
+            "/a/.hidden/x.js",
+            "/%2egit/HEAD",
+            "/%2Eenv",
+        ] {
+            assert!(has_dotfile_segment(p), "{p}");
+        }
+        for p in ["/", "/index.html", "/widget/confab.js", "/a.b/c", "/x/..."] {
+            assert_eq!(has_dotfile_segment(p), p == "/x/...", "{p}");
+        }
+    }
 
     #[test]
     fn hashed_names_are_recognised() {

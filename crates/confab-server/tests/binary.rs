@@ -22,10 +22,7 @@ fn prints_the_bound_address_first_and_serves_the_demo() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let first = first_stdout_line(&mut child);
     let addr = first
         .trim()
         .strip_prefix("listening on http://")
@@ -62,6 +59,14 @@ fn prints_the_bound_address_first_and_serves_the_demo() {
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("demo model"), "{err}");
+}
+
+fn first_stdout_line(child: &mut std::process::Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    first
 }
 
 fn wait_for(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
@@ -107,4 +112,85 @@ fn bad_configuration_stops_with_one_clear_line() {
     assert!(err.contains("--listen"), "{err}");
     let err = one_line_error(&["--no-such-flag"], &[]);
     assert!(err.contains("--no-such-flag"), "{err}");
+}
+
+#[test]
+fn a_public_proxy_without_limits_is_refused_naming_the_flags_to_add() {
+    let key = [("OPENAI_API_KEY", "sk-x")];
+    let err = one_line_error(
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--upstream",
+            "https://api.openai.com/v1",
+        ],
+        &key,
+    );
+    for flag in [
+        "--rate-limit",
+        "--max-tokens",
+        "--model",
+        "--allowed-models",
+        "--open-proxy",
+    ] {
+        assert!(err.contains(flag), "{flag} missing from {err}");
+    }
+    // Only what is still missing is named.
+    let err = one_line_error(
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--upstream",
+            "https://api.openai.com/v1",
+            "--rate-limit",
+            "10",
+            "--model",
+            "gpt-4o-mini",
+        ],
+        &key,
+    );
+    assert!(
+        err.contains("--max-tokens") && !err.contains("--rate-limit N"),
+        "{err}"
+    );
+    let err = one_line_error(&["--embed-endpoint", "/v1/chat/completions"], &[]);
+    assert!(err.contains("--embed-endpoint"), "{err}");
+    let err = one_line_error(&["--system-prompt", "@/nonexistent/prompt.txt"], &[]);
+    assert!(err.contains("--system-prompt"), "{err}");
+}
+
+#[test]
+fn a_public_proxy_starts_with_its_limits_or_with_open_proxy() {
+    for extra in [
+        &[
+            "--rate-limit",
+            "10",
+            "--max-tokens",
+            "500",
+            "--allowed-models",
+            "a,b",
+        ][..],
+        &["--open-proxy"],
+    ] {
+        let mut child = Command::new(BIN)
+            .args([
+                "--listen",
+                "0.0.0.0:0",
+                "--upstream",
+                "https://api.openai.com/v1",
+            ])
+            .args(extra)
+            .env("OPENAI_API_KEY", "sk-x")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let first = first_stdout_line(&mut child);
+        assert!(
+            first.starts_with("listening on http://0.0.0.0:"),
+            "{extra:?}: {first}"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }

@@ -4,41 +4,11 @@ mod common;
 
 use common::*;
 
-fn dist() -> tempdir::Dir {
-    tempdir::Dir::new()
+fn dist() -> TempDir {
+    TempDir::new()
 }
 
-/// A throwaway directory under the target dir, removed on drop.
-mod tempdir {
-    use std::path::PathBuf;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    pub struct Dir(pub PathBuf);
-
-    impl Dir {
-        pub fn new() -> Self {
-            static N: AtomicU32 = AtomicU32::new(0);
-            let p = std::env::temp_dir().join(format!(
-                "confab-static-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::SeqCst)
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-        pub fn write(&self, name: &str, bytes: &[u8]) {
-            std::fs::write(self.0.join(name), bytes).unwrap();
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-async fn serve(dir: &tempdir::Dir) -> Server {
+async fn serve(dir: &TempDir) -> Server {
     let mut config = demo_config();
     config.static_dir = dir.0.clone();
     start(config).await

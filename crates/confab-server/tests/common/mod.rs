@@ -153,6 +153,18 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// `GET path` on `server`, as JSON.
+pub async fn get_json(server: &Server, path: &str) -> Value {
+    client()
+        .get(server.url(path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// All SSE events of a response, and whether the body ended cleanly.
 pub async fn read_sse(res: reqwest::Response) -> (Vec<SseEvent>, Result<(), String>) {
     let mut dec = SseDecoder::new();
@@ -193,4 +205,48 @@ pub fn content_of(datas: &[Value]) -> String {
         .iter()
         .filter_map(|d| d["choices"][0]["delta"]["content"].as_str())
         .collect()
+}
+
+/// A throwaway directory under the system temp dir, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "confab-static-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    /// Writes `name` (which may contain `/`), creating its directories.
+    pub fn write(&self, name: &str, bytes: &[u8]) {
+        let path = self.0.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Sends `request` as raw bytes on a new connection and returns everything read back
+/// until the server closes it (send `Connection: close`).
+pub async fn raw_http(addr: SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out))
+        .await
+        .expect("the server answered and closed")
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
 }
