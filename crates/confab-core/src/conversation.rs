@@ -182,6 +182,14 @@ impl Conversation {
         }
     }
 
+    /// The conversation "New chat" starts after this one: empty, with this one's
+    /// settings (the playground's parameters carry over), never its endpoint binding.
+    pub fn successor(&self, id: String, now_ms: f64) -> Conversation {
+        let mut next = Conversation::new(id, now_ms);
+        next.settings = self.settings.clone();
+        next
+    }
+
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.nodes.get(id as usize)
     }

@@ -3,6 +3,7 @@
 //! The widget (`confab`) and the server (`confab-server`) both build on these types.
 
 pub mod chunk;
+pub mod controller;
 pub mod conversation;
 pub mod error;
 pub mod estimate;
@@ -11,10 +12,13 @@ pub mod highlight;
 pub mod image_check;
 pub mod link;
 pub mod markdown;
+pub mod message_view;
 pub mod mathml;
 pub mod protocol;
+pub mod search;
 pub mod snippets;
 pub mod sse;
 pub mod stream;
 pub mod templates;
+pub mod totals;
 pub mod widget_config;
