@@ -164,6 +164,76 @@ pub struct Args {
     /// Chat completions in flight at most per client (IPv4 address or IPv6 /64).
     #[arg(long, env = "CONFAB_MAX_STREAMS_PER_CLIENT", default_value_t = 20)]
     pub max_streams_per_client: usize,
+
+    /// Share rate limits, per-client stream counts and token budgets between instances
+    /// through this Redis, e.g. redis://127.0.0.1:6379 or rediss://user:pass@host/0.
+    #[arg(long, env = "CONFAB_REDIS_URL")]
+    pub redis: Option<String>,
+
+    /// Namespace of this deployment's Redis keys: they are `confab:PREFIX:…`.
+    #[arg(long, env = "CONFAB_REDIS_PREFIX", default_value = "")]
+    pub redis_prefix: String,
+
+    /// When Redis cannot be reached: `closed` answers 503, `open` falls back to this
+    /// instance's own limits. Default: closed on a non-loopback --listen, open on loopback.
+    #[arg(long, env = "CONFAB_REDIS_FAILURE")]
+    pub redis_failure: Option<String>,
+
+    /// Tokens (prompt + completion) a client may use per UTC day; then 429 until midnight.
+    #[arg(long, env = "CONFAB_BUDGET_TOKENS_PER_DAY")]
+    pub budget_tokens_per_day: Option<u64>,
+
+    /// Tokens all clients together may use per UTC day; then 429 until midnight.
+    #[arg(long, env = "CONFAB_BUDGET_TOKENS_PER_DAY_GLOBAL")]
+    pub budget_tokens_per_day_global: Option<u64>,
+
+    /// A request header holding an authenticated user id (set by the operator's reverse
+    /// proxy or auth layer): budgets count per user instead of per IP when it is present.
+    #[arg(long, env = "CONFAB_BUDGET_USER_HEADER")]
+    pub budget_user_header: Option<String>,
+
+    /// Serve Prometheus metrics at GET /metrics on this address (not the public listener).
+    #[arg(long, env = "CONFAB_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+}
+
+/// What to do when Redis cannot be reached (`--redis-failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisFailure {
+    /// Answer 503: no request passes unchecked.
+    Closed,
+    /// Fall back to this instance's own limits until Redis is back.
+    Open,
+}
+
+/// The Redis URL. Its `Debug` shows no password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        RedisUrl(url.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// `redis://host:port/db` without user or password, for log lines.
+    pub fn display(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(mut u) => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            }
+            Err(_) => "redis".into(),
+        }
+    }
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RedisUrl({})", self.display())
+    }
 }
 
 /// The upstream API key. Its `Debug` and `Display` never show it.
@@ -267,6 +337,14 @@ pub struct Config {
     pub body_timeout: Duration,
     pub max_streams: usize,
     pub max_streams_per_client: usize,
+    pub redis: Option<RedisUrl>,
+    /// Every Redis key starts with this (`confab:` or `confab:PREFIX:`).
+    pub redis_namespace: String,
+    pub redis_failure: RedisFailure,
+    pub budget_tokens_per_day: Option<u64>,
+    pub budget_tokens_per_day_global: Option<u64>,
+    pub budget_user_header: Option<axum::http::HeaderName>,
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -296,6 +374,13 @@ impl Default for Config {
             body_timeout: Duration::from_secs(60),
             max_streams: 1000,
             max_streams_per_client: 20,
+            redis: None,
+            redis_namespace: "confab:".into(),
+            redis_failure: RedisFailure::Open,
+            budget_tokens_per_day: None,
+            budget_tokens_per_day_global: None,
+            budget_user_header: None,
+            metrics_listen: None,
         }
     }
 }
@@ -315,6 +400,7 @@ impl Config {
             )
         })?;
 
+        let shared = parse_shared(&args, listen)?;
         let upstream = match &args.upstream {
             None => {
                 if args.azure {
@@ -439,8 +525,129 @@ impl Config {
             body_timeout: Duration::from_secs(args.body_timeout),
             max_streams: args.max_streams,
             max_streams_per_client: args.max_streams_per_client,
+            redis: shared.redis,
+            redis_namespace: shared.redis_namespace,
+            redis_failure: shared.redis_failure,
+            budget_tokens_per_day: args.budget_tokens_per_day,
+            budget_tokens_per_day_global: args.budget_tokens_per_day_global,
+            budget_user_header: shared.budget_user_header,
+            metrics_listen: shared.metrics_listen,
         })
     }
+
+    /// Token budgets are on: usage is counted from every proxied answer.
+    pub fn has_budgets(&self) -> bool {
+        self.budget_tokens_per_day.is_some() || self.budget_tokens_per_day_global.is_some()
+    }
+
+    /// Answers are read for their token usage and time to first token (budgets, metrics).
+    pub fn counts_usage(&self) -> bool {
+        self.has_budgets() || self.metrics_listen.is_some()
+    }
+}
+
+struct Shared {
+    redis: Option<RedisUrl>,
+    redis_namespace: String,
+    redis_failure: RedisFailure,
+    budget_user_header: Option<axum::http::HeaderName>,
+    metrics_listen: Option<SocketAddr>,
+}
+
+/// The Redis, budget and metrics flags.
+fn parse_shared(args: &Args, listen: SocketAddr) -> Result<Shared, String> {
+    let redis = match args
+        .redis
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => None,
+        Some(raw) => {
+            if redis::Client::open(raw).is_err() {
+                return Err(
+                    "--redis is not a URL like redis://127.0.0.1:6379 or rediss://host/0".into(),
+                );
+            }
+            Some(RedisUrl::new(raw))
+        }
+    };
+    let prefix = args.redis_prefix.trim();
+    if prefix.len() > 64
+        || !prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(format!(
+            "--redis-prefix {prefix:?} must be at most 64 letters, digits, '-', '_' or '.'"
+        ));
+    }
+    let redis_namespace = if prefix.is_empty() {
+        "confab:".to_string()
+    } else {
+        format!("confab:{prefix}:")
+    };
+    let redis_failure = match args.redis_failure.as_deref().map(str::trim) {
+        None | Some("") if listen.ip().is_loopback() => RedisFailure::Open,
+        None | Some("") => RedisFailure::Closed,
+        Some("open") => RedisFailure::Open,
+        Some("closed") => RedisFailure::Closed,
+        Some(other) => {
+            return Err(format!(
+                "--redis-failure {other:?} must be `open` or `closed`"
+            ));
+        }
+    };
+    for (flag, n) in [
+        ("--budget-tokens-per-day", args.budget_tokens_per_day),
+        (
+            "--budget-tokens-per-day-global",
+            args.budget_tokens_per_day_global,
+        ),
+    ] {
+        if n == Some(0) {
+            return Err(format!("{flag} must be at least 1"));
+        }
+    }
+    let budget_user_header = match args
+        .budget_user_header
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        None => None,
+        Some(name) => Some(
+            axum::http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("--budget-user-header {name:?} is not a header name"))?,
+        ),
+    };
+    let metrics_listen = match args
+        .metrics_listen
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        None => None,
+        Some(raw) => {
+            let addr: SocketAddr = raw.parse().map_err(|_| {
+                format!("--metrics-listen {raw:?} is not an address like 127.0.0.1:9090")
+            })?;
+            if addr.port() == listen.port() && addr.port() != 0 {
+                return Err(
+                    "--metrics-listen must differ from --listen: metrics are not for the public"
+                        .into(),
+                );
+            }
+            Some(addr)
+        }
+    };
+    Ok(Shared {
+        redis,
+        redis_namespace,
+        redis_failure,
+        budget_user_header,
+        metrics_listen,
+    })
 }
 
 /// A proxy on a public address with no rate limit, token cap or model rule spends the

@@ -78,17 +78,8 @@ pub async fn api_guard(State(st): State<AppState>, mut req: Request, next: Next)
 
     let mut res = if is_preflight {
         preflight(req.headers())
-    } else if let Some(retry_after) = st.inner.limiter.as_ref().and_then(|l| l.check(key).err()) {
-        let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-        let mut res = openai_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("rate limit reached for this client: try again in {secs}s"),
-            "rate_limit_error",
-            Some("rate_limit_exceeded"),
-        );
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        res
+    } else if let Err(refused) = st.limits().check_rate(key).await {
+        refused
     } else {
         next.run(req).await
     };

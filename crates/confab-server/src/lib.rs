@@ -3,6 +3,7 @@
 //!
 //! The binary is a thin wrapper: tests start the same [`app`] in-process with [`serve`].
 
+pub mod budget;
 pub mod client_key;
 pub mod config;
 pub mod connections;
@@ -13,10 +14,13 @@ pub mod headers;
 pub mod image_policy;
 pub mod images;
 pub mod limits;
+pub mod metrics;
 pub mod policy;
 pub mod proxy;
 pub mod request;
+pub mod shared_limits;
 pub mod static_files;
+pub mod usage;
 
 use std::future::Future;
 use std::io::Write;
@@ -37,8 +41,8 @@ use tokio::net::TcpListener;
 pub use config::{Args, Config};
 
 /// Shared by all handlers. Nothing in it outlives a request except the demo model's
-/// "last request" (a test aid) and the rate limiter's buckets, so instances stay
-/// interchangeable behind a load balancer.
+/// "last request" (a test aid), the metrics and, without `--redis`, the limiters' counts,
+/// so instances stay interchangeable behind a load balancer.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -47,8 +51,8 @@ pub struct AppState {
 struct Inner {
     config: Config,
     http: Option<reqwest::Client>,
-    limiter: Option<Arc<guard::RateLimiter>>,
-    streams: Arc<limits::StreamSlots>,
+    limits: shared_limits::SharedLimits,
+    metrics: Arc<metrics::Metrics>,
     host_rule: headers::HostRule,
     last_request: Mutex<Option<Bytes>>,
     /// Conversations that already misbehaved once (`/demo error once`), so Retry succeeds.
@@ -58,17 +62,15 @@ struct Inner {
 impl AppState {
     pub fn new(config: Config) -> Self {
         let http = config.upstream.as_ref().map(|_| proxy::client(&config));
-        let limiter = config
-            .rate_limit_per_minute
-            .map(|n| Arc::new(guard::RateLimiter::new(n)));
-        let streams = limits::StreamSlots::new(config.max_streams, config.max_streams_per_client);
+        let metrics = Arc::new(metrics::Metrics::default());
+        let limits = shared_limits::SharedLimits::new(&config, metrics.clone());
         let host_rule = headers::HostRule::of(&config);
         AppState {
             inner: Arc::new(Inner {
                 config,
                 http,
-                limiter,
-                streams,
+                limits,
+                metrics,
                 host_rule,
                 last_request: Mutex::new(None),
                 demo_seen: Mutex::new(std::collections::HashSet::new()),
@@ -78,6 +80,19 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn limits(&self) -> &shared_limits::SharedLimits {
+        &self.inner.limits
+    }
+
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// Chat completions in flight on this instance.
+    pub fn streams_in_flight(&self) -> usize {
+        self.inner.limits.streams_in_flight()
     }
 
     /// True the first time `key` is offered; false afterwards (demo "once" scenarios).
@@ -122,7 +137,7 @@ fn app_with_state(state: AppState) -> Router {
             headers::check_host,
         ))
         .layer(headers::everywhere())
-        .layer(middleware::from_fn(log_requests))
+        .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
 
@@ -159,13 +174,20 @@ async fn chat_completions(State(st): State<AppState>, req: Request) -> Response 
         .get::<client_key::ClientKey>()
         .copied()
         .unwrap_or(client_key::ClientKey::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let config = st.config();
+    let who = (!config.is_demo() && config.has_budgets())
+        .then(|| budget::BudgetKey::of(config, req.headers(), key));
+    if let Some(who) = &who {
+        if let Err(spent) = st.limits().check_budget(config, who).await {
+            return spent;
+        }
+    }
     // Taken before the body is read: a slow upload counts as a request in flight.
-    let slot = match st.inner.streams.try_acquire(key) {
+    let slot = match st.limits().acquire_stream(key).await {
         Ok(s) => s,
         Err(busy) => return busy,
     };
     let headers = req.headers().clone();
-    let config = st.config();
     let body = match guard::read_body(req, config.max_body, config.body_timeout).await {
         Ok(b) => b,
         Err(res) => return res,
@@ -173,7 +195,7 @@ async fn chat_completions(State(st): State<AppState>, req: Request) -> Response 
     let res = if config.is_demo() {
         demo::chat(st.clone(), body).await
     } else {
-        proxy::chat(st.clone(), &headers, body).await
+        proxy::chat(st.clone(), &headers, body, who).await
     };
     limits::hold_until_body_ends(res, slot)
 }
@@ -186,9 +208,10 @@ async fn models(State(st): State<AppState>) -> Response {
     }
 }
 
-/// One log line per request: method, path (without query), status, time, client.
-/// Headers and bodies are never logged, so neither is any key.
-async fn log_requests(req: Request, next: Next) -> Response {
+/// One log line per request: method, path (without query), status, time, client; and
+/// the request counted in the metrics. Headers and bodies are never logged, so neither is
+/// any key.
+async fn log_requests(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -198,6 +221,8 @@ async fn log_requests(req: Request, next: Next) -> Response {
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "-".into());
     let res = next.run(req).await;
+    st.metrics()
+        .request(metrics::Route::of(&path), res.status().as_u16());
     tracing::info!(
         target: "confab_server::access",
         %method,
@@ -221,11 +246,28 @@ pub async fn serve(
         max_connections: config.max_connections,
         header_timeout: config.header_timeout,
     };
+    let metrics_listen = config.metrics_listen;
     let state = AppState::new(config);
-    if let Some(limiter) = &state.inner.limiter {
+    if let Some(limiter) = state.limits().local_rate_limiter() {
         guard::spawn_sweeper(limiter);
     }
-    connections::serve(listener, app_with_state(state), limits, shutdown).await
+    // The metrics listener stops with the public one.
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(addr) = metrics_listen {
+        let metrics_listener = TcpListener::bind(addr).await.map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {addr} for metrics: {e}"),
+            )
+        })?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics at /metrics");
+        tokio::spawn(metrics::serve(metrics_listener, state.clone(), async {
+            let _ = metrics_stopped.await;
+        }));
+    }
+    let served = connections::serve(listener, app_with_state(state), limits, shutdown).await;
+    let _ = stop_metrics.send(());
+    served
 }
 
 /// Starts the app on a free loopback port in a background task (for tests and benches).

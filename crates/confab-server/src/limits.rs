@@ -17,8 +17,13 @@ use crate::error::openai_error;
 /// Seconds a client is told to wait when every slot is taken.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
 
+/// The 503 message when a client has all its slots.
+pub const CLIENT_BUSY: &str =
+    "this client has as many chat completions in flight as it may; wait for one to end";
+
 pub struct StreamSlots {
     global: Arc<Semaphore>,
+    global_max: usize,
     per_client_max: usize,
     /// Only clients with a stream open: at most as many entries as global slots.
     per_client: Mutex<HashMap<ClientKey, usize>>,
@@ -35,6 +40,7 @@ impl StreamSlots {
     pub fn new(global_max: usize, per_client_max: usize) -> Arc<Self> {
         Arc::new(StreamSlots {
             global: Arc::new(Semaphore::new(global_max)),
+            global_max,
             per_client_max,
             per_client: Mutex::new(HashMap::new()),
         })
@@ -43,17 +49,11 @@ impl StreamSlots {
     /// A slot for `key`, or the 503 to answer with.
     #[allow(clippy::result_large_err)]
     pub fn try_acquire(self: &Arc<Self>, key: ClientKey) -> Result<StreamSlot, Response> {
-        let Ok(global) = self.global.clone().try_acquire_owned() else {
-            return Err(busy(
-                "this server has as many chat completions in flight as it allows",
-            ));
-        };
+        let global = self.try_acquire_global()?;
         let mut per_client = self.per_client.lock().unwrap_or_else(|e| e.into_inner());
         let open = per_client.entry(key).or_insert(0);
         if *open >= self.per_client_max {
-            return Err(busy(
-                "this client has as many chat completions in flight as it may; wait for one to end",
-            ));
+            return Err(busy(CLIENT_BUSY));
         }
         *open += 1;
         Ok(StreamSlot {
@@ -61,6 +61,22 @@ impl StreamSlots {
             slots: self.clone(),
             key,
         })
+    }
+}
+
+impl StreamSlots {
+    /// A slot under the global cap only (the per-client count is kept elsewhere).
+    #[allow(clippy::result_large_err)]
+    pub fn try_acquire_global(&self) -> Result<OwnedSemaphorePermit, Response> {
+        self.global
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| busy("this server has as many chat completions in flight as it allows"))
+    }
+
+    /// Chat completions in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.global_max - self.global.available_permits()
     }
 }
 
@@ -80,7 +96,7 @@ impl Drop for StreamSlot {
     }
 }
 
-fn busy(message: &str) -> Response {
+pub fn busy(message: &str) -> Response {
     let mut res = openai_error(
         StatusCode::SERVICE_UNAVAILABLE,
         message,

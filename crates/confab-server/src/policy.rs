@@ -9,7 +9,7 @@ use axum::response::Response;
 use crate::config::Config;
 use crate::error::{bad_param, bad_request, openai_error};
 use crate::image_policy;
-use crate::request::{ChatRequest, Content, Message, Part};
+use crate::request::{ChatRequest, Content, Message, Part, StreamOptions};
 
 /// OpenAI's own maximum for `top_logprobs`.
 pub const MAX_TOP_LOGPROBS: u64 = 20;
@@ -21,6 +21,8 @@ pub const MODEL_REQUIRED: &str =
 pub struct Prepared {
     pub json: Vec<u8>,
     pub stream: bool,
+    /// Characters of text in the messages, for a token estimate when no usage comes back.
+    pub prompt_chars: usize,
 }
 
 /// [`prepare`] on a blocking thread when the body is large: parsing megabytes must not
@@ -86,10 +88,41 @@ pub fn prepare(config: &Config, raw: &[u8]) -> Result<Prepared, Response> {
     if let Some(prompt) = &config.system_prompt {
         req.body.messages.0.insert(0, Message::system(prompt));
     }
+    let stream = req.body.stream == Some(true);
+    if stream && config.counts_usage() && !config.is_demo() {
+        // Budgets and metrics count the upstream's own figures when it sends them.
+        req.body
+            .stream_options
+            .get_or_insert(StreamOptions {
+                include_usage: None,
+                include_obfuscation: None,
+            })
+            .include_usage = Some(true);
+    }
     Ok(Prepared {
         json: req.to_json(),
-        stream: req.body.stream == Some(true),
+        stream,
+        prompt_chars: text_chars(&req),
     })
+}
+
+fn text_chars(req: &ChatRequest) -> usize {
+    req.body
+        .messages
+        .0
+        .iter()
+        .map(|m| match &m.content {
+            Some(Content::Text(t)) => t.chars().count(),
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text { text } => text.chars().count(),
+                    _ => 0,
+                })
+                .sum(),
+            None => 0,
+        })
+        .sum()
 }
 
 /// `--model` pins; `--allowed-models` checks (a missing model gets the first); with

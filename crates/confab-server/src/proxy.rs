@@ -9,8 +9,10 @@ use axum::response::Response;
 use futures_util::{Stream, StreamExt};
 use serde_json::{json, Value};
 
+use crate::budget::BudgetKey;
 use crate::config::{AuthStyle, Config, Upstream};
 use crate::error::openai_error;
+use crate::usage::UsageTap;
 use crate::AppState;
 
 /// The HTTP client for the upstream. Redirects are not followed (a redirect must never
@@ -54,7 +56,13 @@ fn authorize(req: reqwest::RequestBuilder, up: &Upstream) -> reqwest::RequestBui
     }
 }
 
-pub async fn chat(st: AppState, client_headers: &HeaderMap, body: Bytes) -> Response {
+/// `who`: the client the answer's tokens count against (with budgets).
+pub async fn chat(
+    st: AppState,
+    client_headers: &HeaderMap,
+    body: Bytes,
+    who: Option<BudgetKey>,
+) -> Response {
     let config = st.config();
     let up = config
         .upstream
@@ -65,6 +73,7 @@ pub async fn chat(st: AppState, client_headers: &HeaderMap, body: Bytes) -> Resp
         Err(res) => return res,
     };
     let streaming = prepared.stream;
+    let prompt_chars = prepared.prompt_chars;
     let out = prepared.json;
     let accept = client_headers
         .get(header::ACCEPT)
@@ -85,7 +94,19 @@ pub async fn chat(st: AppState, client_headers: &HeaderMap, body: Bytes) -> Resp
             .body(out),
         up,
     );
-    send_and_relay(config, up, req, "chat/completions").await
+    let counting = Counting {
+        st: st.clone(),
+        who,
+        prompt_chars,
+    };
+    send_and_relay(config, up, req, "chat/completions", Some(counting)).await
+}
+
+/// A chat completion whose latency and tokens are counted.
+struct Counting {
+    st: AppState,
+    who: Option<BudgetKey>,
+    prompt_chars: usize,
 }
 
 pub async fn models(st: AppState) -> Response {
@@ -103,7 +124,7 @@ pub async fn models(st: AppState) -> Response {
             .header(header::ACCEPT, "application/json"),
         up,
     );
-    send_and_relay(config, up, req, "models").await
+    send_and_relay(config, up, req, "models", None).await
 }
 
 async fn send_and_relay(
@@ -111,6 +132,7 @@ async fn send_and_relay(
     up: &Upstream,
     req: reqwest::RequestBuilder,
     what: &str,
+    counting: Option<Counting>,
 ) -> Response {
     let start = Instant::now();
     let res = match tokio::time::timeout(config.upstream_timeout, req.send()).await {
@@ -154,6 +176,9 @@ async fn send_and_relay(
         ms = start.elapsed().as_millis() as u64,
         "upstream answered"
     );
+    if let Some(c) = &counting {
+        c.st.metrics().upstream_latency.observe(start.elapsed());
+    }
     if !status.is_success() {
         return relay_error(up, res).await;
     }
@@ -164,7 +189,19 @@ async fn send_and_relay(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("text/event-stream"));
     // Only the content type passes: quota, organization and request-id headers stay here.
-    let body = Body::from_stream(relay(res.bytes_stream(), config.upstream_timeout, sse));
+    let relayed = relay(res.bytes_stream(), config.upstream_timeout, sse);
+    let body = match counting.filter(|c| c.st.config().counts_usage()) {
+        None => Body::from_stream(relayed),
+        Some(c) => {
+            let mut tap = UsageTap::new(c.st, c.who, c.prompt_chars, sse, start);
+            Body::from_stream(relayed.map(move |item| {
+                if let Ok(bytes) = &item {
+                    tap.see(bytes);
+                }
+                item
+            }))
+        }
+    };
     let mut out = Response::new(body);
     *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
     let h = out.headers_mut();
