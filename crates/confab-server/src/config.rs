@@ -974,6 +974,65 @@ mod tests {
     }
 
     #[test]
+    fn redis_budget_and_metrics_flags() {
+        let c = Config::from_args(
+            args(&[
+                "--redis",
+                "redis://user:hunter2@10.0.0.5:6379/1",
+                "--redis-prefix",
+                "site-a",
+                "--budget-tokens-per-day",
+                "50000",
+                "--budget-user-header",
+                "X-User-Id",
+                "--metrics-listen",
+                "127.0.0.1:9090",
+            ]),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.redis_namespace, "confab:site-a:");
+        assert_eq!(
+            c.redis_failure,
+            RedisFailure::Open,
+            "loopback listener: open"
+        );
+        assert_eq!(c.budget_tokens_per_day, Some(50_000));
+        assert_eq!(c.budget_user_header.as_ref().unwrap(), "x-user-id");
+        assert_eq!(c.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let public = Config::from_args(
+            args(&["--listen", "0.0.0.0:8080", "--redis", "redis://r"]),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(
+            public.redis_failure,
+            RedisFailure::Closed,
+            "public listener: closed"
+        );
+        assert_eq!(public.redis_namespace, "confab:");
+        let open = Config::from_args(
+            args(&["--listen", "0.0.0.0:8080", "--redis-failure", "open"]),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(open.redis_failure, RedisFailure::Open);
+        for bad in [
+            &["--redis", "http://x"][..],
+            &["--redis-prefix", "a:b"],
+            &["--redis-failure", "maybe"],
+            &["--budget-tokens-per-day", "0"],
+            &["--budget-user-header", "bad header"],
+            &["--metrics-listen", "9090"],
+            &["--metrics-listen", "127.0.0.1:8787"],
+        ] {
+            let err = Config::from_args(args(bad), no_env).unwrap_err();
+            assert!(!err.contains('\n'), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
     fn origins_and_sizes_are_normalized() {
         assert_eq!(
             normalize_origin("HTTPS://Example.COM:443/").as_deref(),

@@ -24,6 +24,10 @@ pub const DEMO_MODEL: &str = "confab-demo";
 pub const SCENARIOS: &[(&str, &str)] = &[
     ("long", "about 50 KB of markdown, for streaming performance"),
     (
+        "bench",
+        "`/demo bench 10 paced`: N KB of that markdown in 4-byte deltas, 5 ms apart (`paced`) or at once",
+    ),
+    (
         "math",
         "inline and display formulas, and one broken formula",
     ),
@@ -502,6 +506,29 @@ fn scenario(name: &str, req: &ChatRequest, forwarded: &[u8]) -> Answer {
             delay: Some(Duration::from_millis(1)),
             ..Answer::text(long_markdown())
         },
+        bench if bench.starts_with("bench ") => {
+            let mut words = bench.split_whitespace().skip(1);
+            let kb: usize = words
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(10)
+                .min(50);
+            let mut text = long_markdown();
+            let mut cut = (kb * 1024).min(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            Answer {
+                bytes_per_chunk: Some(4),
+                delay: Some(Duration::from_millis(if words.next() == Some("paced") {
+                    5
+                } else {
+                    0
+                })),
+                ..Answer::text(text)
+            }
+        }
         "math" => Answer::text(MATH.to_string()),
         "code" => Answer::text(CODE.to_string()),
         "slow" => Answer {

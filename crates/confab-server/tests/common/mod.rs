@@ -18,6 +18,8 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub mod redis_server;
+
 pub const KEY: &str = "sk-test-SECRET-0123456789abcdefXYZ";
 
 /// A running confab-server; stops when dropped.
