@@ -27,6 +27,7 @@ pub fn run() -> Result<ExitCode> {
     wasm_bindgen_cli()?;
     wasm_opt()?;
     chromium()?;
+    redis()?;
     e2e_packages()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -129,6 +130,32 @@ fn chromium() -> Result<()> {
             "chromium",
             "chromium-driver",
         ],
+    );
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    exec(install)
+}
+
+/// Debian's `redis-server`: the confab-server tests run instances that share limits in it.
+fn redis() -> Result<()> {
+    let ready = Path::new("/usr/bin/redis-server").exists();
+    step("redis-server", ready);
+    if ready {
+        return Ok(());
+    }
+    let is_root = cmd("id", &["-u"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
+        return Err(
+            "redis-server is needed for the confab-server tests. Install Debian's package \
+             as root: apt-get update && apt-get install -y redis-server"
+                .into(),
+        );
+    }
+    exec(cmd("apt-get", &["update"]))?;
+    let mut install = cmd(
+        "apt-get",
+        &["install", "-y", "--no-install-recommends", "redis-server"],
     );
     install.env("DEBIAN_FRONTEND", "noninteractive");
     exec(install)
