@@ -157,9 +157,30 @@ test("a link naming a foreign endpoint shows why and sends nothing, the stored c
   const alert = p.locator("confab-chat [role=alert]");
   await alert.waitFor();
   assert.equal(await alert.innerText(),
-    `This chat link points to an endpoint this site does not allow (${foreign}). Nothing was sent.`);
+    `This link's chat endpoint is not allowed here (${foreign}). Nothing was sent.`);
   assert.equal(await p.getByRole("textbox", { name: "Message" }).count(), 0);
   assert.equal(received.length, before);
+  assert.deepEqual(p.requests.filter((u) => new URL(u).hostname === "elsewhere.example"), []);
+  await p.context().close();
+});
+
+test("crafted endpoint links are refused too: other hosts in disguise, other paths of this origin", async () => {
+  const p = await open(BASE + "/public/embed.html?lang=en");
+  for (const crafted of [
+    "//elsewhere.example/v1/chat/completions",
+    "/\\elsewhere.example/v1/chat/completions",
+    "\u00a0/\\elsewhere.example/v1/chat/completions",
+    "\u3000//elsewhere.example/v1/chat/completions",
+    "http:elsewhere.example/v1/chat/completions",
+    "/v1/models",
+    "/v1/chat/completions/../../account",
+  ]) {
+    await p.goto(BASE + "/public/embed.html?lang=en&endpoint=" + encodeURIComponent(crafted));
+    const alert = p.locator("confab-chat [role=alert]");
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /^This link's chat endpoint is not allowed here \(.*\)\. Nothing was sent\.$/s, JSON.stringify(crafted));
+    assert.equal(await p.getByRole("textbox", { name: "Message" }).count(), 0, JSON.stringify(crafted));
+  }
   assert.deepEqual(p.requests.filter((u) => new URL(u).hostname === "elsewhere.example"), []);
   await p.context().close();
 });

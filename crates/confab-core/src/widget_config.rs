@@ -109,7 +109,8 @@ impl WidgetConfig {
     ) -> Vec<ConfigWarning> {
         let mut warnings = Vec::new();
         for (key, value) in pairs {
-            if let Err(w) = self.apply(key, value.trim()) {
+            // ASCII whitespace only: a value framed by other spaces is refused, not reshaped.
+            if let Err(w) = self.apply(key, value.trim_ascii()) {
                 warnings.push(w);
             }
         }
@@ -212,7 +213,16 @@ pub fn active_key(storage_key: &str, endpoint_origin: &str, page_origin: &str) -
     }
 }
 
+/// An absolute http(s) URL or a same-origin path. No backslash, whitespace or control
+/// character anywhere: browsers read `/\host` as `//host` (another origin) and drop some
+/// whitespace while parsing, so such values could point elsewhere than they seem.
 fn is_usable_endpoint(value: &str) -> bool {
+    if value
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    {
+        return false;
+    }
     let lower = value.to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")) && value.len() > 8
         || (value.starts_with('/') && !value.starts_with("//"))
@@ -303,5 +313,32 @@ mod tests {
         assert_eq!(c.apply_pairs([("endpoint", "//evil.example/x")]).len(), 1);
         assert!(c.apply_pairs([("endpoint", "/api/chat")]).is_empty());
         assert_eq!(c.endpoint, "/api/chat");
+    }
+
+    #[test]
+    fn endpoints_that_a_browser_would_read_as_another_host_are_refused() {
+        for bad in [
+            "/\\evil.example/v1/chat/completions",
+            "\u{a0}/\\evil.example/v1",
+            "\u{3000}//evil.example/v1",
+            "/v1/chat\u{2028}/completions",
+            "https://ok.example\\@evil.example/v1",
+            "/v1/\tchat",
+        ] {
+            let mut c = WidgetConfig::default();
+            assert_eq!(c.apply_pairs([("endpoint", bad)]).len(), 1, "{bad:?}");
+            assert_eq!(
+                c.endpoint, "/v1/chat/completions",
+                "{bad:?} kept the default"
+            );
+        }
+        let mut c = WidgetConfig::default();
+        assert!(c
+            .apply_pairs([("endpoint", "  /v1/chat/completions\n")])
+            .is_empty());
+        assert_eq!(
+            c.endpoint, "/v1/chat/completions",
+            "ASCII space around is trimmed"
+        );
     }
 }
