@@ -80,11 +80,13 @@ pub struct PlayStrings {
     pub endpoint_moved: &'static str,
     /// The button that sends the conversation to `{current}` from now on.
     pub send_it_to: &'static str,
+    /// A conversation saved before conversations remembered their endpoint.
+    pub endpoint_unconfirmed: &'static str,
 }
 
 pub const EN: PlayStrings = PlayStrings {
     conversations: "Conversations",
-    new_conversation: "New conversation",
+    new_conversation: "New chat",
     search: "Search conversations",
     rename: "Rename",
     delete: "Delete",
@@ -154,6 +156,7 @@ pub const EN: PlayStrings = PlayStrings {
     endpoint_now: "Endpoint: {url}",
     endpoint_moved: "This conversation was made with {bound}. The endpoint is now {current}.",
     send_it_to: "Send it to {current}",
+    endpoint_unconfirmed: "This conversation was saved before Confab remembered where conversations are sent. The endpoint is now {current}.",
 };
 
 pub const ZH: PlayStrings = PlayStrings {
@@ -228,6 +231,7 @@ pub const ZH: PlayStrings = PlayStrings {
     endpoint_now: "接口：{url}",
     endpoint_moved: "此对话是在 {bound} 上进行的。现在的接口是 {current}。",
     send_it_to: "发送到 {current}",
+    endpoint_unconfirmed: "此对话保存于 Confab 记录对话接口之前。现在的接口是 {current}。",
 };
 
 pub fn strings(lang: Lang) -> &'static PlayStrings {

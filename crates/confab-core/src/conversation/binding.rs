@@ -13,9 +13,12 @@ use super::Conversation;
 pub enum EndpointCheck {
     /// Made with the endpoint now configured: it may be sent.
     Same,
-    /// Nothing sent yet, or saved by a Confab from before conversations were bound: the
-    /// first request binds it.
+    /// Nothing sent yet: the first request binds it.
     Unbound,
+    /// Has messages but no endpoint: saved by a Confab from before conversations were
+    /// bound, or imported from such a file. Where it went is unknown, so like `Moved` it is
+    /// sent nowhere until the user confirms the endpoint (a link must not carry it off).
+    Unconfirmed,
     /// Made with another endpoint (`bound`): nothing is sent until the user rebinds it.
     Moved { bound: String },
 }
@@ -23,7 +26,7 @@ pub enum EndpointCheck {
 impl EndpointCheck {
     /// Whether a request to the configured endpoint may go out.
     pub fn may_send(&self) -> bool {
-        !matches!(self, EndpointCheck::Moved { .. })
+        !matches!(self, EndpointCheck::Moved { .. } | EndpointCheck::Unconfirmed)
     }
 }
 
@@ -33,7 +36,9 @@ impl Conversation {
     /// gives both in the browser's normalised form.
     pub fn endpoint_check(&self, current: &str) -> EndpointCheck {
         let bound = self.endpoint.trim();
-        if bound.is_empty() {
+        if bound.is_empty() && !self.nodes.is_empty() {
+            EndpointCheck::Unconfirmed
+        } else if bound.is_empty() {
             EndpointCheck::Unbound
         } else if bound == current.trim() {
             EndpointCheck::Same
@@ -46,7 +51,7 @@ impl Conversation {
 
     /// Call before a request to `current`: an unbound conversation becomes bound to it and
     /// the request may go (`Ok`); one made with another endpoint is left as it is and the
-    /// request is refused (`Err` with the endpoint it was made with).
+    /// request is refused (`Err` with the endpoint it was made with, empty when unknown).
     pub fn claim_endpoint(&mut self, current: &str) -> Result<(), String> {
         match self.endpoint_check(current) {
             EndpointCheck::Same => Ok(()),
@@ -55,6 +60,7 @@ impl Conversation {
                 Ok(())
             }
             EndpointCheck::Moved { bound } => Err(bound),
+            EndpointCheck::Unconfirmed => Err(String::new()),
         }
     }
 
@@ -119,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn the_binding_is_stored_and_old_files_load_unbound() {
+    fn the_binding_is_stored_and_old_files_need_the_user_to_confirm_it() {
         let mut c = conv();
         assert!(
             !c.to_json().contains("\"endpoint\""),
@@ -131,7 +137,14 @@ mod tests {
         let old = r#"{"format_version":1,"id":"old","nodes":[{"id":0,"role":"user","text":"hi"}]}"#;
         let old = Conversation::from_json(old).unwrap();
         assert_eq!(old.endpoint, "");
-        assert_eq!(old.endpoint_check(B), EndpointCheck::Unbound);
+        // Its messages went somewhere unknown: a link's endpoint must not simply take it.
+        assert_eq!(old.endpoint_check(B), EndpointCheck::Unconfirmed);
+        assert!(!old.endpoint_check(B).may_send());
+        let mut old = old;
+        assert_eq!(old.claim_endpoint(B), Err(String::new()));
+        assert_eq!(old.endpoint, "", "a refused request does not bind");
+        old.rebind_endpoint(A);
+        assert_eq!(old.endpoint_check(A), EndpointCheck::Same);
     }
 
     #[test]
