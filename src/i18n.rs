@@ -80,6 +80,8 @@ pub struct Strings {
     pub load_image_from: &'static str,
     /// Shown for the `model_required` error (a proxy with no model to use).
     pub model_required: &'static str,
+    /// Shown for `upstream_unauthorized` (the provider refused the chat server's key).
+    pub server_key_refused: &'static str,
 }
 
 impl Strings {
@@ -88,6 +90,7 @@ impl Strings {
     pub fn error_text(&self, error: &ApiError) -> String {
         match error.known_cause() {
             Some(KnownCause::ModelRequired) => self.model_required.to_owned(),
+            Some(KnownCause::ServerKeyRefused) => self.server_key_refused.to_owned(),
             None => error.to_string(),
         }
     }
@@ -134,6 +137,7 @@ pub static EN: Strings = Strings {
     load_image_from: "Load image from",
     model_required:
         "No model was chosen: set data-model on the widget, or start confab-server with --model.",
+    server_key_refused: "The AI provider refused this chat server's API key. The site's operator needs to fix the server's key; trying again will not help.",
 };
 
 pub static ZH: Strings = Strings {
@@ -176,6 +180,8 @@ pub static ZH: Strings = Strings {
     copy_code: "复制代码",
     load_image_from: "加载图片，来源",
     model_required: "未选择模型：请在组件上设置 data-model，或用 --model 启动 confab-server。",
+    server_key_refused:
+        "AI 服务商拒绝了此聊天服务器的 API 密钥。需要网站运营者修正服务器的密钥，重试也无济于事。",
 };
 
 #[cfg(test)]
@@ -203,6 +209,22 @@ mod tests {
         assert_eq!(
             Lang::Zh.t().error_text(&e),
             "未选择模型：请在组件上设置 data-model，或用 --model 启动 confab-server。"
+        );
+    }
+
+    #[test]
+    fn a_refused_server_key_is_explained_and_not_retried() {
+        // What confab-server answers when the provider refuses its key (upstream 401).
+        let body = r#"{"error":{"message":"the upstream refused this server's API key (HTTP 401): the server's key needs fixing","type":"upstream_error","param":null,"code":"upstream_unauthorized"}}"#;
+        let e = confab_core::error::parse_error_body(502, body, None);
+        assert!(!e.is_retryable());
+        assert_eq!(
+            Lang::En.t().error_text(&e),
+            "The AI provider refused this chat server's API key. The site's operator needs to fix the server's key; trying again will not help."
+        );
+        assert_eq!(
+            Lang::Zh.t().error_text(&e),
+            "AI 服务商拒绝了此聊天服务器的 API 密钥。需要网站运营者修正服务器的密钥，重试也无济于事。"
         );
     }
 

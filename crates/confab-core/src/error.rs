@@ -53,6 +53,10 @@ impl ErrorKind {
 /// a model and the server was started without `--model`.
 pub const MODEL_REQUIRED: &str = "model_required";
 
+/// The code confab-server gives when the provider refused the server's own API key (an
+/// upstream 401, passed on as a 502).
+pub const UPSTREAM_UNAUTHORIZED: &str = "upstream_unauthorized";
+
 /// A cause the widget explains in its own words, in the user's language, instead of
 /// showing the server's message: recognised by the error's `code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,6 +64,9 @@ pub enum KnownCause {
     /// No model was chosen ([`MODEL_REQUIRED`]): set `data-model` on the widget or start
     /// confab-server with `--model`.
     ModelRequired,
+    /// The provider refused the chat server's key ([`UPSTREAM_UNAUTHORIZED`]): only the
+    /// server's operator can fix it, so Retry would fail again.
+    ServerKeyRefused,
 }
 
 /// A failed request or answer.
@@ -146,6 +153,7 @@ impl ApiError {
     pub fn known_cause(&self) -> Option<KnownCause> {
         match self.code.as_deref() {
             Some(MODEL_REQUIRED) => Some(KnownCause::ModelRequired),
+            Some(UPSTREAM_UNAUTHORIZED) => Some(KnownCause::ServerKeyRefused),
             _ => None,
         }
     }
