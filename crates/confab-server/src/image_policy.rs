@@ -10,26 +10,50 @@ use base64::Engine;
 
 use crate::images::sniff;
 
-/// `Ok` when the URL may be forwarded; `Err` says why not, in a sentence for the client.
-pub fn check(url: &str, max_bytes: usize, hosts: &[String]) -> Result<(), String> {
+/// `Ok` when the URL may be forwarded: `Ok(None)` as sent, `Ok(Some(url))` replaced by
+/// this re-serialised form (a remote URL). `Err` says why not, in a sentence for the client.
+pub fn check(url: &str, max_bytes: usize, hosts: &[String]) -> Result<Option<String>, String> {
     let scheme_end = url.find(':').unwrap_or(0);
     match url[..scheme_end].to_ascii_lowercase().as_str() {
-        "data" => check_data_url(&url[scheme_end + 1..], max_bytes),
-        "http" | "https" => {
-            let host = url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-            match host {
-                Some(h) if hosts.contains(&h) => Ok(()),
-                _ => Err(
-                    "remote image URLs are not accepted here: send the image itself, as a \
-                          data: URL (PNG, JPEG, WebP or GIF)"
-                        .into(),
-                ),
-            }
-        }
+        "data" => check_data_url(&url[scheme_end + 1..], max_bytes).map(|()| None),
+        "http" | "https" => check_remote_url(url, hosts).map(Some),
         _ => Err("an image must be a data: URL (PNG, JPEG, WebP or GIF)".into()),
     }
+}
+
+/// A remote image URL from a listed host, as the upstream will read it.
+///
+/// Parsers disagree on odd URLs: `https://listed.example\@169.254.169.254/` is on
+/// `listed.example` for the WHATWG parser (`\` is `/`) and on 169.254.169.254 for others.
+/// So the forms on which they disagree are refused (a backslash, user info, whitespace or
+/// a control character anywhere), and what goes on is the URL as parsed here, never the
+/// text that came.
+fn check_remote_url(url: &str, hosts: &[String]) -> Result<String, String> {
+    if url.contains('\\') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the image URL contains a backslash, whitespace or a control character".into());
+    }
+    let parsed =
+        url::Url::parse(url).map_err(|_| "the image URL is not a valid URL".to_string())?;
+    if !parsed.username().is_empty() || parsed.password().is_some() || has_userinfo(url) {
+        return Err("the image URL must not contain a user name or password".into());
+    }
+    match parsed.host_str().map(str::to_ascii_lowercase) {
+        Some(h) if hosts.contains(&h) => Ok(parsed.as_str().to_string()),
+        _ => Err(
+            "remote image URLs are not accepted here: send the image itself, as a \
+             data: URL (PNG, JPEG, WebP or GIF)"
+                .into(),
+        ),
+    }
+}
+
+/// An `@` in the authority (`https://@host/` has an empty user name, but other parsers
+/// may still split there).
+fn has_userinfo(url: &str) -> bool {
+    let after_scheme = url.split_once(':').map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.trim_start_matches('/');
+    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    authority[..end].contains('@')
 }
 
 fn check_data_url(rest: &str, max_bytes: usize) -> Result<(), String> {
@@ -101,7 +125,7 @@ mod tests {
 
     #[test]
     fn images_by_value_are_sniffed() {
-        assert_eq!(check(&data("image/gif", GIF), 1000, &[]), Ok(()));
+        assert_eq!(check(&data("image/gif", GIF), 1000, &[]), Ok(None));
         let mismatch = check(&data("image/png", GIF), 1000, &[]).unwrap_err();
         assert!(mismatch.contains("GIF"), "{mismatch}");
         let svg = data("image/svg+xml", b"<svg onload=alert(1)>");
@@ -121,9 +145,35 @@ mod tests {
         assert!(check("https://evil.example/a.png", 10, &hosts).is_err());
         assert_eq!(
             check("https://IMAGES.example.com/a.png", 10, &hosts),
-            Ok(())
+            Ok(Some("https://images.example.com/a.png".into()))
         );
         assert!(check("file:///etc/passwd", 10, &hosts).is_err());
         assert!(check("ftp://images.example.com/a.png", 10, &hosts).is_err());
+    }
+
+    #[test]
+    fn urls_that_parsers_read_differently_are_refused() {
+        let hosts = vec!["images.example.com".to_string()];
+        for bad in [
+            "https://images.example.com\\@169.254.169.254/latest",
+            "https://images.example.com\\.evil.example/a.png",
+            "https://user:pw@images.example.com/a.png",
+            "https://@images.example.com/a.png",
+            "https://169.254.169.254@images.example.com/a.png",
+            "https://images.example.com/a b.png",
+            "https://images.example.com/a\t.png",
+            "https://images.exa\nmple.com/a.png",
+            "https://images.example.com/a\u{a0}.png",
+            "https://images.example.com/a\u{7f}.png",
+        ] {
+            assert!(check(bad, 10, &hosts).is_err(), "{bad:?}");
+        }
+        // What is forwarded is the parsed URL, not the text that came.
+        assert_eq!(
+            check("HTTPS:images.example.com/a/../b.png?x=1#f", 10, &hosts),
+            Ok(Some("https://images.example.com/b.png?x=1#f".into()))
+        );
+        // A query may hold an `@`.
+        assert!(check("https://images.example.com/a.png?by=a@b", 10, &hosts).is_ok());
     }
 }

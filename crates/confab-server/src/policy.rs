@@ -84,7 +84,7 @@ pub fn prepare(config: &Config, raw: &[u8]) -> Result<Prepared, Response> {
     if let Some(n) = &mut body.top_logprobs {
         *n = (*n).min(MAX_TOP_LOGPROBS);
     }
-    check_images(config, &req)?;
+    check_images(config, &mut req)?;
     if let Some(prompt) = &config.system_prompt {
         req.body.messages.0.insert(0, Message::system(prompt));
     }
@@ -157,25 +157,28 @@ fn choose_model(config: &Config, model: &mut Option<String>) -> Result<(), Respo
     Ok(())
 }
 
+/// Checks every image; a remote one goes on in the form it was checked in.
 #[allow(clippy::result_large_err)]
-fn check_images(config: &Config, req: &ChatRequest) -> Result<(), Response> {
-    for (i, message) in req.body.messages.0.iter().enumerate() {
-        let Some(Content::Parts(parts)) = &message.content else {
+fn check_images(config: &Config, req: &mut ChatRequest) -> Result<(), Response> {
+    for (i, message) in req.body.messages.0.iter_mut().enumerate() {
+        let Some(Content::Parts(parts)) = &mut message.content else {
             continue;
         };
-        for (j, part) in parts.iter().enumerate() {
+        for (j, part) in parts.iter_mut().enumerate() {
             let Part::ImageUrl { image_url } = part else {
                 continue;
             };
-            if let Err(why) =
-                image_policy::check(&image_url.url, config.max_image_bytes, &config.image_hosts)
-            {
-                let at = format!("messages[{i}].content[{j}]");
-                return Err(bad_param(
-                    format!("{at}: {why}"),
-                    &format!("{at}.image_url.url"),
-                    "invalid_image_url",
-                ));
+            match image_policy::check(&image_url.url, config.max_image_bytes, &config.image_hosts) {
+                Ok(None) => {}
+                Ok(Some(parsed)) => image_url.url = parsed,
+                Err(why) => {
+                    let at = format!("messages[{i}].content[{j}]");
+                    return Err(bad_param(
+                        format!("{at}: {why}"),
+                        &format!("{at}.image_url.url"),
+                        "invalid_image_url",
+                    ));
+                }
             }
         }
     }

@@ -196,6 +196,50 @@ async fn remote_images_are_refused_naming_the_part() {
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
+/// `https://images.example.com\@169.254.169.254/latest` is on the listed host for the
+/// WHATWG parser and on 169.254.169.254 for others: forms on which parsers disagree are
+/// refused, and an allowed URL goes on as parsed, not as sent.
+#[tokio::test]
+async fn image_urls_that_parsers_read_differently_are_refused_and_others_go_on_as_parsed() {
+    let (up, seen) = fake_upstream(upstream()).await;
+    let mut config = limited(up);
+    config.image_hosts = vec!["images.example.com".into()];
+    let server = start(config).await;
+    let with_image = |url: &str| {
+        json!({"messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": url}}]}]})
+    };
+    for bad in [
+        "https://images.example.com\\@169.254.169.254/latest",
+        "https://images.example.com\\169.254.169.254/latest",
+        "https://images.example.com@169.254.169.254/latest",
+        "https://169.254.169.254@images.example.com/latest",
+        "https://user:pass@images.example.com/cat.png",
+        "https://images.example.com/cat.png\t",
+        "https://images.example.com/\ncat.png",
+        " https://images.example.com/cat.png",
+        "https://images.example.com/cat\u{3000}.png",
+    ] {
+        let res = post_json(&server, &with_image(bad)).await;
+        assert_eq!(res.status(), 400, "{bad:?}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "invalid_image_url", "{bad:?}");
+    }
+    assert!(seen.lock().unwrap().is_empty());
+
+    let res = post_json(
+        &server,
+        &with_image("HTTPS:images.example.com/a/../cat.png?s=1"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let forwarded = seen.lock().unwrap()[0].json();
+    assert_eq!(
+        forwarded["messages"][0]["content"][0]["image_url"]["url"],
+        "https://images.example.com/cat.png?s=1"
+    );
+}
+
 #[tokio::test]
 async fn an_image_over_the_size_limit_is_refused() {
     let (up, seen) = fake_upstream(upstream()).await;
