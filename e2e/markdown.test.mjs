@@ -77,6 +77,8 @@ test("code blocks are highlighted and copy their code", async () => {
   const answer = assistantMessages(page).first();
   const blocks = answer.locator(".cf-code");
   assert.ok((await blocks.count()) >= 3, "several languages");
+  // Colors come from the highlighter module, fetched with the first code block.
+  await answer.locator(".cf-tok-kw").first().waitFor();
   assert.ok((await answer.locator(".cf-tok-kw").count()) > 5, "keywords are highlighted");
   const first = blocks.first();
   const code = await first.locator("pre code").innerText();

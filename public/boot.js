@@ -1,16 +1,18 @@
 // Boots the widget on the playground page. An external module (not an inline script), so
 // the page runs under `script-src 'self' 'wasm-unsafe-eval'`. `start` mounts into #confab-app.
-import init, { set_math_loader } from "../confab.js";
+import init, { set_module_loader } from "../confab.js";
 
-// The math module (TeX to MathML) is fetched only when the first formula needs it.
-const loadMath = async () => {
-  const math = await import(new URL("../confab-math.js", import.meta.url).href);
-  await math.default({ module_or_path: new URL("../confab-math_bg.wasm", import.meta.url) });
-  return math;
+// Modules fetched only when first needed: "math" (TeX to MathML) with the first formula,
+// "highlight" (code colors) with the first fenced code block.
+const loadModule = async (name) => {
+  const file = "../confab-" + name;
+  const mod = await import(new URL(file + ".js", import.meta.url).href);
+  await mod.default({ module_or_path: new URL(file + "_bg.wasm", import.meta.url) });
+  return mod;
 };
 
 init({ module_or_path: new URL("../confab_bg.wasm", import.meta.url) })
-  .then(() => set_math_loader(loadMath))
+  .then(() => set_module_loader(loadModule))
   .catch((err) => {
     const app = document.getElementById("confab-app");
     if (app) app.textContent = "Confab could not start: " + err;

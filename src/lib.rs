@@ -9,6 +9,7 @@ pub mod endpoint_url;
 pub mod i18n;
 pub mod image_prep;
 pub mod images;
+pub mod lazy_module;
 pub mod markdown_view;
 pub mod math;
 pub mod mount;

@@ -6,15 +6,17 @@
 //! is rendered again, once per animation frame.
 
 use crate::chat::Chat;
+use crate::lazy_module;
 use crate::math::Formula;
-use confab_core::highlight::highlight;
+use confab_core::highlight::{Language, TokenKind};
 use confab_core::link::host_of;
 use confab_core::markdown::{parse, Block, Inline, ListItem, StreamingDoc};
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[component]
 pub fn MessageBody(text: Signal<String>, streaming: bool) -> impl IntoView {
-    let naive = use_context::<Chat>().is_some_and(|c| c.config.with_value(|c| c.naive_render));
+    let naive = use_context::<Chat>().is_some_and(|c| c.with_config(|c| c.naive_render));
     if !streaming || naive {
         return view! { <div class="cf-markdown" dir="auto">{move || blocks_view(&parse(&text.get()))}</div> }
             .into_any();
@@ -53,7 +55,7 @@ pub fn MessageBody(text: Signal<String>, streaming: bool) -> impl IntoView {
     .into_any()
 }
 
-fn blocks_view(blocks: &[Block]) -> AnyView {
+pub(crate) fn blocks_view(blocks: &[Block]) -> AnyView {
     blocks.iter().map(block_view).collect_view().into_any()
 }
 
@@ -62,7 +64,7 @@ fn inlines_view(inlines: &[Inline]) -> AnyView {
 }
 
 /// Nesting is capped by the parser, so this recursion is bounded.
-fn block_view(block: &Block) -> AnyView {
+pub(crate) fn block_view(block: &Block) -> AnyView {
     match block {
         Block::Heading { level, inlines } => {
             let content = inlines_view(inlines);
@@ -201,7 +203,7 @@ fn inline_view(inline: &Inline) -> AnyView {
 fn RemoteImage(src: String, alt: String) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let host = host_of(&src).unwrap_or_default();
-    let allowed = chat.config.with_value(|c| c.image_hosts.contains(&host));
+    let allowed = chat.with_config(|c| c.image_hosts.contains(&host));
     let show = RwSignal::new(allowed);
     let label = format!("{} {host}", chat.lang.t().load_image_from);
     move || {
@@ -220,24 +222,66 @@ fn RemoteImage(src: String, alt: String) -> impl IntoView {
     }
 }
 
-/// A code block with its language, highlighting and a Copy button.
+/// The lazily loaded highlighter (`confab-highlight`), see `lazy_module`.
+const HIGHLIGHTER: &str = "highlight";
+
+/// `code` as (class, text) tokens from the highlighter module, if it gives a whole cover.
+fn highlighted(module: &JsValue, lang: &str, code: &str) -> Option<Vec<(&'static str, String)>> {
+    let highlight_code = lazy_module::export(module, "highlight_code").ok()?;
+    let pairs = match highlight_code.call2(&JsValue::NULL, &lang.into(), &code.into()) {
+        Ok(pairs) => pairs.dyn_into::<js_sys::Uint32Array>().ok()?.to_vec(),
+        Err(e) => {
+            // A trap (a panic in the module): plain text from now on.
+            lazy_module::mark_broken(HIGHLIGHTER, &lazy_module::describe(e));
+            return None;
+        }
+    };
+    let mut tokens = Vec::with_capacity(pairs.len() / 2);
+    let mut at = 0usize;
+    for pair in pairs.chunks_exact(2) {
+        let kind = TokenKind::ALL.get(pair[0] as usize)?;
+        let end = at.checked_add(pair[1] as usize)?;
+        tokens.push((kind.as_class(), code.get(at..end)?.to_string()));
+        at = end;
+    }
+    (at == code.len()).then_some(tokens)
+}
+
+/// A code block with its language, highlighting and a Copy button. The code shows as plain
+/// monospace text until the highlighter module has loaded (fetched with the first block in
+/// a known language); the colors then change nothing else, so nothing moves.
 #[component]
 fn CodeBlock(lang: String, code: String) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let t = chat.lang.t();
     let copied = RwSignal::new(false);
-    let tokens = highlight(&lang, &code)
-        .into_iter()
-        .map(|(kind, text)| {
-            let class = kind.as_class();
-            let text = text.to_string();
-            if class.is_empty() {
-                text.into_any()
-            } else {
-                view! { <span class=class>{text}</span> }.into_any()
+    let known = Language::from_name(&lang).is_some();
+    // Re-renders (the streaming tail) color in the same frame once the module is there.
+    let tokens = RwSignal::new(
+        lazy_module::ready(HIGHLIGHTER)
+            .filter(|_| known)
+            .and_then(|m| highlighted(&m, &lang, &code)),
+    );
+    if known && tokens.with_untracked(Option::is_none) {
+        let (lang, code) = (lang.clone(), code.clone());
+        leptos::task::spawn_local(async move {
+            if let Ok(module) = lazy_module::load(HIGHLIGHTER).await {
+                if let Some(t) = highlighted(&module, &lang, &code) {
+                    // The block may be gone by now (the tail moved on).
+                    let _ = tokens.try_set(Some(t));
+                }
             }
-        })
-        .collect_view();
+        });
+    }
+    let plain = code.clone();
+    let body = move || match tokens.get() {
+        Some(tokens) => tokens
+            .into_iter()
+            .map(|(class, text)| view! { <span class=class>{text}</span> })
+            .collect_view()
+            .into_any(),
+        None => plain.clone().into_any(),
+    };
     let copy = move |_| crate::components::copy_with_feedback(&code, copied);
     let label = if lang.is_empty() {
         "text".to_string()
@@ -252,7 +296,7 @@ fn CodeBlock(lang: String, code: String) -> impl IntoView {
                     {move || if copied.get() { t.copied } else { t.copy_code }}
                 </button>
             </div>
-            <pre><code data-lang=lang>{tokens}</code></pre>
+            <pre><code data-lang=lang>{body}</code></pre>
         </div>
     }
 }

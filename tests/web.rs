@@ -96,18 +96,78 @@ fn hostile_markdown_becomes_text_without_handlers_or_unsafe_urls() {
 }
 
 #[wasm_bindgen_test]
-fn tables_and_highlighted_code_render_as_elements() {
+fn tables_and_code_blocks_render_as_elements() {
     let el = mount_markdown(
         "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n```rust\nfn main() { let x = 1; }\n```\n",
     );
     let th = el.query_selector("th").unwrap().unwrap();
     assert_eq!(th.get_attribute("class").as_deref(), Some("cf-align-left"));
     assert!(el.query_selector("td").unwrap().is_some());
-    let kw = el.query_selector(".cf-code .cf-tok-kw").unwrap().unwrap();
-    assert_eq!(kw.text_content().as_deref(), Some("fn"));
     let copy = el.query_selector(".cf-code-copy").unwrap().unwrap();
     assert_eq!(
         copy.get_attribute("aria-label").as_deref(),
         Some("Copy code")
+    );
+}
+
+/// A stand-in for the page's loader: "highlight" is the tokenizer the real module wraps.
+fn provide_highlighter() {
+    use wasm_bindgen::prelude::*;
+    let highlight_code =
+        Closure::<dyn Fn(String, String) -> Vec<u32>>::new(|lang: String, code: String| {
+            confab_core::highlight::highlight(&lang, &code)
+                .into_iter()
+                .flat_map(|(kind, text)| [kind as u32, text.len() as u32])
+                .collect()
+        });
+    let module = js_sys::Object::new();
+    js_sys::Reflect::set(&module, &"highlight_code".into(), highlight_code.as_ref()).unwrap();
+    highlight_code.forget();
+    let load = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |name: String| {
+        assert_eq!(name, "highlight");
+        js_sys::Promise::resolve(&JsValue::from(module.clone()))
+    });
+    confab::lazy_module::set_module_loader(
+        load.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+    );
+    load.forget();
+}
+
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn code_is_plain_text_until_the_highlighter_module_colors_it() {
+    let code = "fn main() { let x = 1; }";
+    let el = mount_markdown(&format!("```rust\n{code}\n```\n"));
+    let text = el.query_selector(".cf-code pre code").unwrap().unwrap();
+    assert_eq!(
+        text.text_content().as_deref(),
+        Some(format!("{code}\n").as_str())
+    );
+    assert!(
+        el.query_selector(".cf-tok-kw").unwrap().is_none(),
+        "no colors before the module"
+    );
+    provide_highlighter();
+    for _ in 0..100 {
+        if el.query_selector(".cf-tok-kw").unwrap().is_some() {
+            break;
+        }
+        next_frame().await;
+    }
+    let kw = el.query_selector(".cf-code .cf-tok-kw").unwrap().unwrap();
+    assert_eq!(kw.text_content().as_deref(), Some("fn"));
+    // The same text, only colored.
+    assert_eq!(
+        text.text_content().as_deref(),
+        Some(format!("{code}\n").as_str())
     );
 }

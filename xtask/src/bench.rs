@@ -38,21 +38,16 @@ pub fn run() -> Result<ExitCode> {
         "embed loader public/embed.js (brotli): {} (budget 5.0 KB; all a page loads before interest)",
         kb(brotli_of(&["public/embed.js"]))
     );
+    let (_, report) = crate::sizes::check_budgets(&dist.join(crate::release::WIDGET_DIR))?;
+    print!("{report}");
     println!(
-        "embedded widget on first open, glue + wasm + CSS (brotli): {} (budget 130 KB)",
+        "highlighter module, loaded with the first code block (brotli): {}",
         kb(brotli_of(&[
-            "widget/confab.js",
-            "widget/confab_bg.wasm",
-            "widget/confab.css"
+            "widget/confab-highlight.js",
+            "widget/confab-highlight_bg.wasm"
         ]))
     );
-    println!(
-        "math module, loaded with the first formula (brotli): {}",
-        kb(brotli_of(&[
-            "widget/confab-math.js",
-            "widget/confab-math_bg.wasm"
-        ]))
-    );
+    println!("(`cargo xtask sizes` shows what the wasm is made of)");
     println!(
         "playground page, boot + glue + wasm + CSS (brotli): {}",
         kb(brotli_of(&[

@@ -6,13 +6,68 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn build_widget(release: bool) -> Result<()> {
+pub fn build_widget(release: bool) -> Result<Built> {
     build_widget_into(release, &root().join("dist"))
 }
 
+/// What a widget build used.
+pub struct Built {
+    /// The nightly size build (see `toolchain.rs`), else stable.
+    pub nightly: bool,
+}
+
+impl Built {
+    /// The cargo output (before wasm-bindgen and wasm-opt) of the last Trunk build: the
+    /// embed build's, which goes second.
+    pub fn raw_wasm(&self, name: &str) -> std::path::PathBuf {
+        let dir = if self.nightly {
+            crate::toolchain::nightly_target_dir()
+        } else {
+            crate::toolchain::target_dir()
+        };
+        dir.join("wasm32-unknown-unknown/release")
+            .join(format!("{name}.wasm"))
+    }
+}
+
 /// The playground page into `dist`, then the embeddable widget (no playground) into
-/// `dist/widget`, in that order: Trunk empties its output folder first.
-pub fn build_widget_into(release: bool, dist: &std::path::Path) -> Result<()> {
+/// `dist/widget`, in that order: Trunk empties its output folder first. A release build
+/// compiles the wasm with the pinned nightly (smaller); if that toolchain is missing or its
+/// build fails, it builds with stable and warns, so there is always a working widget.
+pub fn build_widget_into(release: bool, dist: &std::path::Path) -> Result<Built> {
+    let mut nightly = release && crate::toolchain::nightly_ready();
+    if release && !nightly {
+        println!(
+            "warning: the {} toolchain (with rust-src and wasm32) is missing: building the widget \
+             with stable, which is larger (cargo xtask setup installs it)",
+            crate::toolchain::NIGHTLY
+        );
+    } else if nightly {
+        println!(
+            "building the widget's wasm with {} for size",
+            crate::toolchain::nightly_version()
+        );
+    }
+    if let Err(e) = trunk_builds(release, nightly, dist) {
+        if !nightly {
+            return Err(e);
+        }
+        println!(
+            "warning: the nightly size build failed ({e}); building the widget with stable \
+             instead, which is larger"
+        );
+        nightly = false;
+        trunk_builds(release, nightly, dist)?;
+    }
+    let loader = dist.join("public/embed.js");
+    let source =
+        std::fs::read_to_string(&loader).map_err(|e| format!("{}: {e}", loader.display()))?;
+    std::fs::write(&loader, strip_loader(&source))
+        .map_err(|e| format!("{}: {e}", loader.display()))?;
+    Ok(Built { nightly })
+}
+
+fn trunk_builds(release: bool, nightly: bool, dist: &std::path::Path) -> Result<()> {
     let dist_arg = dist.to_string_lossy().into_owned();
     let widget_arg = dist.join("widget").to_string_lossy().into_owned();
     for (html, out) in [("index.html", &dist_arg), ("widget.html", &widget_arg)] {
@@ -20,10 +75,33 @@ pub fn build_widget_into(release: bool, dist: &std::path::Path) -> Result<()> {
         if release {
             args.push("--release");
         }
-        exec(cmd("trunk", &args))?;
+        let mut c = cmd("trunk", &args);
+        if nightly {
+            crate::toolchain::use_nightly(&mut c);
+        }
+        exec(c)?;
     }
     Ok(())
 }
+
+/// The loader as pages get it: without whole-line comments and indentation, which are
+/// for readers of `public/embed.js` and cost about 700 bytes brotli of its 5 KB budget.
+/// Only whole lines go, so no string or regex can be cut.
+pub fn strip_loader(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The loader's brotli size limit: all a host page downloads before the chat is opened.
+pub const LOADER_BUDGET: usize = 5 * 1024;
 
 pub fn build_server() -> Result<()> {
     exec(cmd("cargo", &["build", "--release", "-p", "confab-server"]))
@@ -138,4 +216,28 @@ Serve the release folder as it is (the loader finds the other files beside it; \
         crate::release::snippet(&release, &src, "/v1/chat/completions")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loader_loses_comment_lines_and_indentation_only() {
+        let src = "// header\n(() => {\n  // why\n  const RELEASE = null;\n  const u = \"a // b\";\n\n})();\n";
+        assert_eq!(
+            strip_loader(src),
+            "(() => {\nconst RELEASE = null;\nconst u = \"a // b\";\n})();\n"
+        );
+    }
+
+    #[test]
+    fn the_shipped_loader_fits_its_budget_once_stripped() {
+        let src = std::fs::read_to_string(root().join("public/embed.js")).unwrap();
+        let size = crate::sizes::brotli_len(strip_loader(&src).as_bytes());
+        assert!(
+            size <= LOADER_BUDGET,
+            "embed.js is {size} B brotli, budget {LOADER_BUDGET}"
+        );
+    }
 }

@@ -6,7 +6,9 @@ mod release;
 mod setup;
 mod sizes;
 mod test;
+mod toolchain;
 mod util;
+mod wasm_parts;
 
 use std::process::ExitCode;
 
@@ -16,6 +18,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   serve   build the widget and run confab-server with the offline demo model on :8787
   test    fmt, clippy, native tests, browser tests and end-to-end tests
   dist    release build into dist/ with versioned files, SRI hashes and a size table
+  sizes   release build: transfer sizes against the budgets, and what the wasm is made of
+          [--dist DIR] [--no-build]
   bench   sizes, decoder throughput, proxy overhead and streaming cost";
 
 fn main() -> ExitCode {
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
         Some("serve") => setup::run().and_then(|_| dist::serve(&args[1..])),
         Some("test") => setup::run().and_then(|_| test::run(&args[1..])),
         Some("dist") => setup::run().and_then(|_| dist::run(&args[1..])),
+        Some("sizes") => setup::run().and_then(|_| sizes::run(&args[1..])),
         Some("bench") => setup::run().and_then(|_| bench::run()),
         _ => {
             eprintln!("{USAGE}");

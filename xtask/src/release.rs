@@ -17,12 +17,15 @@ const MARKER: &str = "const RELEASE = null;";
 pub const WIDGET_DIR: &str = "widget";
 
 /// Widget files: (key in the loader's RELEASE object, file in dist/widget/).
-const WIDGET_FILES: [(&str, &str); 5] = [
+/// The lazily loaded modules go by `<name>Js` and `<name>Wasm` (`set_module_loader`).
+const WIDGET_FILES: [(&str, &str); 7] = [
     ("js", "confab.js"),
     ("wasm", "confab_bg.wasm"),
     ("css", "confab.css"),
     ("mathJs", "confab-math.js"),
     ("mathWasm", "confab-math_bg.wasm"),
+    ("highlightJs", "confab-highlight.js"),
+    ("highlightWasm", "confab-highlight_bg.wasm"),
 ];
 
 pub struct Release {
@@ -73,7 +76,7 @@ pub fn write_release(dist: &Path, version: &str) -> Result<Release> {
     };
 
     let widget = dist.join(WIDGET_DIR);
-    for glue_file in ["confab.js", "confab-math.js"] {
+    for glue_file in ["confab.js", "confab-math.js", "confab-highlight.js"] {
         let glue = String::from_utf8_lossy(&read(&widget.join(glue_file))?).into_owned();
         if glue.contains("./snippets/") {
             return Err(format!(
@@ -147,6 +150,8 @@ mod tests {
         std::fs::write(w.join("confab.css"), b".cf-root{}").unwrap();
         std::fs::write(w.join("confab-math.js"), b"export default 2;").unwrap();
         std::fs::write(w.join("confab-math_bg.wasm"), b"\0asm\x01").unwrap();
+        std::fs::write(w.join("confab-highlight.js"), b"export default 3;").unwrap();
+        std::fs::write(w.join("confab-highlight_bg.wasm"), b"\0asm\x02").unwrap();
         std::fs::write(
             dir.join("public/embed.js"),
             format!("(() => {{\n  {MARKER}\n}})();\n"),

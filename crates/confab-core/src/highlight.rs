@@ -38,6 +38,24 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    /// Every kind, in declaration order: `ALL[kind as usize] == kind` (the highlighter
+    /// module sends kinds as numbers).
+    pub const ALL: [TokenKind; 13] = [
+        TokenKind::Plain,
+        TokenKind::Keyword,
+        TokenKind::Literal,
+        TokenKind::Type,
+        TokenKind::Function,
+        TokenKind::String,
+        TokenKind::Number,
+        TokenKind::Comment,
+        TokenKind::Punct,
+        TokenKind::Tag,
+        TokenKind::Attr,
+        TokenKind::Variable,
+        TokenKind::Meta,
+    ];
+
     /// The CSS class for this kind (all prefixed `cf-tok-`).
     pub fn as_class(&self) -> &'static str {
         match self {
@@ -1375,6 +1393,13 @@ mod tests {
 
     fn has(lang: &str, code: &str, kind: TokenKind, text: &str) -> bool {
         highlight(lang, code).contains(&(kind, text))
+    }
+
+    #[test]
+    fn every_kind_is_listed_at_its_number() {
+        for (i, kind) in TokenKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i);
+        }
     }
 
     #[test]
