@@ -99,8 +99,9 @@ pub struct Args {
     #[arg(long, env = "CONFAB_USE_ENV_PROXY")]
     pub use_env_proxy: bool,
 
-    /// Proxy on a non-loopback address without --rate-limit, --max-tokens and a model
-    /// rule: accept the risk of an open proxy for the key (refused otherwise).
+    /// Proxy in public (a non-loopback --listen, a non-loopback --public-host, or
+    /// --trust-forwarded-for) without --rate-limit, --max-tokens and a model rule: accept
+    /// the risk of an open proxy for the key (refused otherwise).
     #[arg(long, env = "CONFAB_OPEN_PROXY")]
     pub open_proxy: bool,
 
@@ -453,14 +454,6 @@ impl Config {
         if args.upstream_timeout == 0 {
             return Err("--upstream-timeout must be at least 1 second".into());
         }
-        if upstream.is_some() && !listen.ip().is_loopback() && !args.open_proxy {
-            refuse_open_proxy(
-                listen,
-                args.rate_limit.is_some(),
-                args.max_tokens.is_some(),
-                model.is_some() || !allowed_models.is_empty(),
-            )?;
-        }
         let allow_fields = parse_allow_fields(&args.allow_field)?;
         let image_hosts = parse_image_hosts(&args.image_hosts)?;
         let max_image_bytes = parse_size(&args.max_image_size).ok_or_else(|| {
@@ -487,6 +480,18 @@ impl Config {
             .filter(|h| !h.is_empty())
             .map(parse_public_host)
             .transpose()?;
+        if let Some(why) = upstream
+            .as_ref()
+            .filter(|_| !args.open_proxy)
+            .and_then(|_| public_reason(listen, public_host.as_deref(), args.trust_forwarded_for))
+        {
+            refuse_open_proxy(
+                &why,
+                args.rate_limit.is_some(),
+                args.max_tokens.is_some(),
+                model.is_some() || !allowed_models.is_empty(),
+            )?;
+        }
         for (flag, n) in [
             ("--max-connections", args.max_connections),
             ("--max-streams", args.max_streams),
@@ -650,10 +655,34 @@ fn parse_shared(args: &Args, listen: SocketAddr) -> Result<Shared, String> {
     })
 }
 
-/// A proxy on a public address with no rate limit, token cap or model rule spends the
-/// key for anyone who finds it: refuse, naming every missing flag in one line.
-fn refuse_open_proxy(
+/// Why this server is reachable by the public, if it is: a non-loopback listener, or the
+/// flags that only a server behind a public reverse proxy needs (the README's own
+/// deployment listens on 127.0.0.1 behind Caddy or nginx).
+fn public_reason(
     listen: SocketAddr,
+    public_host: Option<&str>,
+    trust_forwarded_for: bool,
+) -> Option<String> {
+    if !listen.ip().is_loopback() {
+        return Some(format!("--listen {listen} is not a loopback address"));
+    }
+    if let Some(host) = public_host {
+        let name = crate::headers::split_host(host).map_or_else(|| host.to_string(), |(h, _)| h);
+        if !crate::headers::is_loopback_host(&name) {
+            return Some(format!(
+                "--public-host {host} says this server is public behind a reverse proxy"
+            ));
+        }
+    }
+    trust_forwarded_for.then(|| {
+        "--trust-forwarded-for says this server is behind a public reverse proxy".to_string()
+    })
+}
+
+/// A public proxy with no rate limit, token cap or model rule spends the key for anyone
+/// who finds it: refuse, naming every missing flag in one line.
+fn refuse_open_proxy(
+    why: &str,
     has_rate_limit: bool,
     has_token_cap: bool,
     has_model_rule: bool,
@@ -672,8 +701,8 @@ fn refuse_open_proxy(
         return Ok(());
     }
     Err(format!(
-        "--listen {listen} is not a loopback address, so anyone who reaches it can spend the \
-         upstream key: add {}, or pass --open-proxy to accept the risk",
+        "{why}, so anyone who reaches it can spend the upstream key: add {}, or pass \
+         --open-proxy to accept the risk",
         missing.join(", ")
     ))
 }

@@ -120,7 +120,7 @@ impl HostRule {
 }
 
 /// `Example.com:8080` → (`example.com`, Some(8080)); `[::1]` → (`[::1]`, None).
-fn split_host(raw: &str) -> Option<(String, Option<u16>)> {
+pub(crate) fn split_host(raw: &str) -> Option<(String, Option<u16>)> {
     let url = url::Url::parse(&format!("http://{raw}/")).ok()?;
     if !url.username().is_empty() || url.path() != "/" {
         return None;
