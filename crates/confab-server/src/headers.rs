@@ -83,8 +83,8 @@ pub fn set_cross_origin_file(h: &mut HeaderMap) {
 pub enum HostRule {
     /// `--public-host`: that name (and port, when given) only.
     Public { host: String, port: Option<u16> },
-    /// Listening on loopback: loopback names only, so a DNS-rebinding page (whose Host is
-    /// its own name) is not served.
+    /// Listening on loopback: the API answers loopback names only, so a DNS-rebinding page
+    /// (whose Host is its own name) cannot call it; pages and files answer any name.
     Loopback,
     /// A public listener without `--public-host`.
     Any,
@@ -143,15 +143,58 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Refuses requests for another Host with 421. `/healthz` answers whatever the Host,
-/// for load balancers that probe by IP address.
+impl HostRule {
+    /// Whether `path` is checked at all. `/healthz` never is (load balancers probe by IP
+    /// address). The loopback rule guards the API only: pages and widget files are public
+    /// anyway, and a server on loopback behind a reverse proxy that passes the public Host
+    /// (Caddy's default, the README's nginx sample) must keep serving them.
+    pub fn applies_to(&self, path: &str) -> bool {
+        match self {
+            _ if path == "/healthz" => false,
+            HostRule::Loopback => path == "/v1" || path.starts_with("/v1/"),
+            _ => true,
+        }
+    }
+
+    /// What to tell the operator the first time a request is refused.
+    pub fn refusal_hint(&self, host: &str) -> String {
+        let shown: String = host.chars().take(100).collect();
+        match self {
+            HostRule::Public { host: public, .. } => format!(
+                "a request for Host {shown:?} was refused: only --public-host {public} is \
+                 served (further refusals are logged at info level)"
+            ),
+            _ => format!(
+                "a request for Host {shown:?} was refused on /v1: on a loopback listener the \
+                 API answers only for loopback names (DNS rebinding). Behind a reverse proxy, \
+                 start confab-server with --public-host {}",
+                split_host(host).map_or_else(
+                    || "HOST".to_string(),
+                    |(h, p)| match p {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h,
+                    }
+                )
+            ),
+        }
+    }
+}
+
+/// Set once the first refusal has been explained in the log.
+static HINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Refuses requests for another Host with 421 where [`HostRule::applies_to`] says so.
 pub async fn check_host(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok());
-    if req.uri().path() == "/healthz" || st.inner.host_rule.allows(host) {
+    let rule = &st.inner.host_rule;
+    if !rule.applies_to(req.uri().path()) || rule.allows(host) {
         return next.run(req).await;
+    }
+    if !HINTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!("{}", rule.refusal_hint(host.unwrap_or("")));
     }
     tracing::info!(host = %host.unwrap_or("-").chars().take(100).collect::<String>(), "host refused");
     openai_error(
@@ -196,6 +239,42 @@ mod tests {
             assert!(!lo.allows(Some(bad)), "{bad}");
         }
         assert!(HostRule::Any.allows(Some("anything")));
+    }
+
+    #[test]
+    fn the_loopback_rule_guards_the_api_only_and_the_hint_names_public_host() {
+        let lo = HostRule::Loopback;
+        for api in [
+            "/v1",
+            "/v1/chat/completions",
+            "/v1/demo/last-request",
+            "/v1/x/..",
+        ] {
+            assert!(lo.applies_to(api), "{api}");
+        }
+        for page in [
+            "/",
+            "/index.html",
+            "/public/embed.html",
+            "/widget/confab.js",
+            "/v1x",
+        ] {
+            assert!(!lo.applies_to(page), "{page}");
+        }
+        let public = HostRule::Public {
+            host: "chat.example.com".into(),
+            port: None,
+        };
+        assert!(public.applies_to("/") && public.applies_to("/v1/models"));
+        assert!(!public.applies_to("/healthz") && !lo.applies_to("/healthz"));
+        let hint = lo.refusal_hint("Chat.Example.com:8443");
+        assert!(
+            hint.ends_with("start confab-server with --public-host chat.example.com:8443"),
+            "{hint}"
+        );
+        assert!(public
+            .refusal_hint("evil.example")
+            .contains("--public-host chat.example.com"));
     }
 
     #[test]

@@ -176,12 +176,6 @@ async fn another_host_name_is_refused() {
     let server = start(with_site(&d, demo_config())).await;
     let res = raw_http(
         server.addr,
-        "GET / HTTP/1.1\r\nHost: rebind.attacker.example:8787\r\nConnection: close\r\n\r\n",
-    )
-    .await;
-    assert!(res.starts_with("HTTP/1.1 421"), "{res}");
-    let res = raw_http(
-        server.addr,
         "GET /v1/demo/last-request HTTP/1.1\r\nHost: rebind.attacker.example\r\nConnection: close\r\n\r\n",
     )
     .await;
@@ -213,6 +207,40 @@ async fn another_host_name_is_refused() {
     )
     .await;
     assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+}
+
+/// A loopback listener behind a reverse proxy that passes the public Host (Caddy's default,
+/// the README's nginx sample), started before --public-host existed: pages and widget files
+/// are still served; only the API keeps the DNS-rebinding defence.
+#[tokio::test]
+async fn without_public_host_a_loopback_server_serves_pages_for_any_host_but_not_the_api() {
+    let d = site();
+    let server = start(with_site(&d, demo_config())).await;
+    for path in [
+        "/",
+        "/public/embed.html",
+        "/widget/confab.js",
+        "/widget/confab_bg.wasm",
+    ] {
+        let res = raw_http(
+            server.addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: chat.shop.example\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        assert!(res.starts_with("HTTP/1.1 200"), "{path}: {res}");
+    }
+    for request in [
+        "GET /v1/models HTTP/1.1\r\nHost: chat.shop.example\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: rebind.attacker.example:8787\r\nContent-Type: application/json\r\nContent-Length: 2\r\n",
+    ] {
+        let res = raw_http(
+            server.addr,
+            &format!("{request}Connection: close\r\n\r\n{{}}"),
+        )
+        .await;
+        assert!(res.starts_with("HTTP/1.1 421"), "{request}: {res}");
+        assert!(res.contains("--public-host"), "{res}");
+    }
 }
 
 #[tokio::test]
