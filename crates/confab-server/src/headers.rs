@@ -22,21 +22,30 @@ use crate::AppState;
 
 pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
 
-/// What every page allows, before `frame-ancestors`. Scripts: own files and wasm only.
-/// Connections: any http(s) endpoint (the playground talks to endpoints the user picks).
-/// Images: data:, blob: and, after a click, remote ones.
-const PAGE_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; \
-     connect-src 'self' data: blob: https: http:; font-src 'self' data:; \
-     object-src 'none'; base-uri 'none'";
+/// What every page allows, around `connect-src` and before `frame-ancestors`. Scripts:
+/// own files and wasm only. Images: data:, blob: and, after a click, remote ones.
+const POLICY_HEAD: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:";
+const POLICY_TAIL: &str = "font-src 'self' data:; object-src 'none'; base-uri 'none'";
+
+/// The playground's connections: any http(s) endpoint (it talks to endpoints the user picks).
+const PAGE_CONNECT: &str = "'self' data: blob: https: http:";
+
+fn policy(connect_src: &str, frame_ancestors: &str) -> String {
+    format!(
+        "{POLICY_HEAD}; connect-src {connect_src}; {POLICY_TAIL}; frame-ancestors {frame_ancestors}"
+    )
+}
 
 /// The CSP of pages that only this site may frame (the playground, examples, errors).
 pub fn page_csp() -> String {
-    format!("{PAGE_POLICY}; frame-ancestors 'self'")
+    policy(PAGE_CONNECT, "'self'")
 }
 
-/// The CSP of `public/embed.html`: the sites allowed to call the API may frame it.
-/// The demo model with no `--allow-origin` lets anyone, as its CORS does.
+/// The CSP of `public/embed.html`: the sites allowed to call the API may frame it (the
+/// demo model with no `--allow-origin` lets anyone, as its CORS does), and it connects
+/// only to its own origin and those of the `--embed-endpoint` URLs, so the browser itself
+/// refuses any other endpoint a crafted link might smuggle in.
 pub fn embed_csp(config: &Config) -> String {
     let ancestors = if config.is_demo() && config.allow_origins.is_empty() {
         "*".to_string()
@@ -46,7 +55,18 @@ pub fn embed_csp(config: &Config) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    format!("{PAGE_POLICY}; frame-ancestors {ancestors}")
+    let mut connect = vec!["'self'".to_string(), "data:".into(), "blob:".into()];
+    for origin in config
+        .embed_endpoints
+        .iter()
+        .filter_map(|e| url::Url::parse(e).ok())
+        .map(|u| u.origin().ascii_serialization())
+    {
+        if !connect.contains(&origin) {
+            connect.push(origin);
+        }
+    }
+    policy(&connect.join(" "), &ancestors)
 }
 
 /// `nosniff` and the referrer policy on every response.
@@ -284,5 +304,14 @@ mod tests {
         c.allow_origins = vec!["https://shop.example".into()];
         assert!(embed_csp(&c).ends_with("frame-ancestors 'self' https://shop.example"));
         assert!(page_csp().ends_with("frame-ancestors 'self'"));
+        assert!(page_csp().contains("; connect-src 'self' data: blob: https: http:;"));
+        c.embed_endpoints = vec![
+            "https://chat.example.com/v1/chat/completions".into(),
+            "http://localhost:8080/v1/chat/completions".into(),
+            "https://chat.example.com/other/v1/chat/completions".into(),
+        ];
+        assert!(embed_csp(&c).contains(
+            "; connect-src 'self' data: blob: https://chat.example.com http://localhost:8080; "
+        ));
     }
 }

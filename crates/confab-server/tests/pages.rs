@@ -18,6 +18,12 @@ const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; 
      connect-src 'self' data: blob: https: http:; font-src 'self' data:; \
      object-src 'none'; base-uri 'none'";
 
+/// `public/embed.html` connects to its own origin only (plus `--embed-endpoint` origins).
+const EMBED_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; \
+     connect-src 'self' data: blob:; font-src 'self' data:; \
+     object-src 'none'; base-uri 'none'";
+
 fn site() -> TempDir {
     let d = TempDir::new();
     d.write("index.html", b"<!doctype html><title>Playground</title>");
@@ -70,7 +76,7 @@ async fn pages_get_a_csp_and_files_are_loadable_from_any_origin() {
     let res = get(&server, "/public/embed.html").await;
     assert_eq!(
         res.headers()["content-security-policy"],
-        format!("{POLICY}; frame-ancestors 'self' https://shop.example").as_str()
+        format!("{EMBED_POLICY}; frame-ancestors 'self' https://shop.example").as_str()
     );
     assert!(res.headers().get("access-control-allow-origin").is_none());
 
@@ -112,7 +118,7 @@ async fn the_demo_embed_page_may_be_framed_by_anyone_a_proxy_only_by_its_origins
     let res = get(&server, "/public/embed.html").await;
     assert_eq!(
         res.headers()["content-security-policy"],
-        format!("{POLICY}; frame-ancestors *").as_str()
+        format!("{EMBED_POLICY}; frame-ancestors *").as_str()
     );
     let mut proxy = with_site(&d, proxy_config("127.0.0.1:9".parse().unwrap()));
     proxy.allow_origins = vec!["https://a.example".into(), "https://b.example".into()];
@@ -122,6 +128,35 @@ async fn the_demo_embed_page_may_be_framed_by_anyone_a_proxy_only_by_its_origins
         .to_str()
         .unwrap()
         .ends_with("; frame-ancestors 'self' https://a.example https://b.example"));
+}
+
+/// A crafted `embed.html?endpoint=` link cannot make the browser connect anywhere but this
+/// origin and the `--embed-endpoint` origins; the playground keeps any endpoint.
+#[tokio::test]
+async fn the_embed_page_connects_only_to_its_origin_and_the_embed_endpoints() {
+    let d = site();
+    let mut config = with_site(&d, demo_config());
+    config.allow_origins = vec!["https://shop.example".into()];
+    config.embed_endpoints = vec![
+        "https://chat.example.com/v1/chat/completions".into(),
+        "https://chat.example.com/beta/v1/chat/completions".into(),
+        "http://127.0.0.1:9999/v1/chat/completions".into(),
+    ];
+    let server = start(config).await;
+    let res = get(&server, "/public/embed.html").await;
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; \
+         connect-src 'self' data: blob: https://chat.example.com http://127.0.0.1:9999; \
+         font-src 'self' data:; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'self' https://shop.example"
+    );
+    let res = get(&server, "/").await;
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        format!("{POLICY}; frame-ancestors 'self'").as_str()
+    );
 }
 
 #[tokio::test]
