@@ -8,6 +8,10 @@
 //! 2. Memory: RSS (VmRSS from /proc/self/status) while 1,000 slow streams are open through
 //!    the proxy, next to the same streams opened straight to the upstream and the idle baseline.
 //!
+//! 3. With PROXY_BENCH_REDIS=redis://… : the time of a whole short request (one chunk),
+//!    through the proxy with its limits in memory and through one sharing them in that
+//!    Redis (rate limit, per-client stream cap, token budgets and metrics on), side by side.
+//!
 //! The proxy runs with its limits on (see `proxy_config`).
 //!
 //! Bounded: a few thousand chunks and 1,000 streams of a few seconds; every phase has a
@@ -72,6 +76,12 @@ async fn start_upstream() -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
+        // TCP_NODELAY like real upstreams: else the last small write of a short answer
+        // waits 40 ms for a delayed ACK.
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let _ = axum::serve(listener, app).await;
     });
     addr
@@ -111,6 +121,51 @@ async fn one_stream(
         }
     }
     lat
+}
+
+/// p50 and mean (µs) of `n` whole one-chunk requests to `base`, one after another.
+async fn request_times(client: &reqwest::Client, base: SocketAddr, n: usize) -> (u64, f64) {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        one_stream(client, base, 1, 0).await;
+        times.push(start.elapsed().as_micros() as u64);
+    }
+    times.sort_unstable();
+    let mean = times.iter().sum::<u64>() as f64 / n.max(1) as f64;
+    (percentile(&times, 0.5), mean)
+}
+
+/// Section 3: the added cost of sharing the limits through Redis, per request.
+async fn redis_overhead(
+    client: &reqwest::Client,
+    upstream: SocketAddr,
+    plain: SocketAddr,
+    url: &str,
+) {
+    let config = Config {
+        redis: Some(confab_server::config::RedisUrl::new(url)),
+        redis_namespace: "confab:bench:".into(),
+        budget_tokens_per_day: Some(u64::MAX / 4),
+        budget_tokens_per_day_global: Some(u64::MAX / 4),
+        metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..proxy_config(upstream)
+    };
+    let (shared, _server) = confab_server::spawn(config, std::future::pending())
+        .await
+        .expect("proxy with Redis starts");
+    request_times(client, plain, 50).await;
+    request_times(client, shared, 50).await;
+    let n = env_usize("PROXY_BENCH_REQUESTS", 500);
+    let (plain_p50, plain_mean) = request_times(client, plain, n).await;
+    let (shared_p50, shared_mean) = request_times(client, shared, n).await;
+    println!("request_us_limits_in_memory: p50 {plain_p50}, mean {plain_mean:.1} ({n} one-chunk requests)");
+    println!("request_us_limits_in_redis: p50 {shared_p50}, mean {shared_mean:.1} (rate limit, stream cap, budgets, metrics)");
+    println!(
+        "added_latency_per_request_by_redis_us: p50 {}, mean {:.1} (budget < 2000)",
+        shared_p50 as i64 - plain_p50 as i64,
+        shared_mean - plain_mean
+    );
 }
 
 fn rss_kb() -> u64 {
@@ -339,5 +394,8 @@ fn main() {
             "proxy_process_rss_{streams}_streams_mb: {:.1} ({child_ok}/{streams} complete; budget < 100)",
             child_peak as f64 / 1024.0
         );
+        if let Ok(url) = std::env::var("PROXY_BENCH_REDIS") {
+            redis_overhead(&client, upstream, proxy, &url).await;
+        }
     });
 }

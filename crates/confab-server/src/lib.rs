@@ -307,6 +307,17 @@ pub async fn run(config: Config) -> Result<(), String> {
             "proxying chat completions"
         ),
     }
+    if let Some(redis) = &config.redis {
+        tracing::info!(
+            redis = %redis.display(),
+            keys = %format!("{}*", config.redis_namespace),
+            on_failure = match config.redis_failure {
+                config::RedisFailure::Closed => "closed (503)",
+                config::RedisFailure::Open => "open (own limits)",
+            },
+            "sharing limits and budgets through Redis"
+        );
+    }
     if !config.static_dir.join("index.html").is_file() {
         tracing::warn!(
             dir = %config.static_dir.display(),
