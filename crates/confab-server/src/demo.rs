@@ -105,11 +105,19 @@ impl Answer {
     }
 }
 
+/// Whether `GET /v1/demo/last-request` exists: demo mode on a loopback listener. A public
+/// demo server has many visitors, and a client without an `Origin` (curl) would read the
+/// last one's prompt.
+fn keeps_last_request(st: &AppState) -> bool {
+    st.config().is_demo() && st.config().listen.ip().is_loopback()
+}
+
 pub async fn last_request(State(st): State<AppState>) -> Response {
-    if !st.config().is_demo() {
+    if !keeps_last_request(&st) {
         return openai_error(
             StatusCode::NOT_FOUND,
-            "/v1/demo/last-request exists only in demo mode (no --upstream)",
+            "/v1/demo/last-request exists only in demo mode (no --upstream) on a loopback \
+             --listen",
             "invalid_request_error",
             Some("unknown_url"),
         );
@@ -163,10 +171,12 @@ pub fn models(st: &AppState) -> Response {
 }
 
 pub async fn chat(st: AppState, body: Bytes) -> Response {
-    *st.inner
-        .last_request
-        .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some(body.clone());
+    if keeps_last_request(&st) {
+        *st.inner
+            .last_request
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(body.clone());
+    }
 
     // The same rules as the proxy: the model sees exactly what an upstream would.
     let prepared = match crate::policy::prepare_body(&st, body.clone()).await {

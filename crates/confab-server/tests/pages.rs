@@ -312,6 +312,46 @@ async fn the_public_hosts_own_pages_may_call_the_api() {
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
+/// A demo server on a public listener has many visitors: `last-request` would hand the last
+/// one's prompt to anyone with curl. It is 404 there (the server is served on loopback
+/// here, with the config of a `--listen 0.0.0.0:…` server).
+#[tokio::test]
+async fn last_request_does_not_exist_on_a_public_listener() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        listen: format!("0.0.0.0:{}", addr.port()).parse().unwrap(),
+        ..demo_config()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(confab_server::serve(listener, config, async {
+        let _ = stopped.await;
+    }));
+    let url = |path: &str| format!("http://{addr}{path}");
+    let res = client()
+        .post(url("/v1/chat/completions"))
+        .json(&json!({"messages": [{"role": "user", "content": "my secret"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let own = format!("http://{addr}");
+    for origin in [None, Some(own.as_str())] {
+        let mut req = client().get(url("/v1/demo/last-request"));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 404, "{origin:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unknown_url");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+        assert!(!body.to_string().contains("secret"));
+    }
+    let _ = stop.send(());
+    served.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn last_request_is_readable_by_the_servers_own_pages_only() {
     let server = start(demo_config()).await;
