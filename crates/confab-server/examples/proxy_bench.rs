@@ -277,6 +277,7 @@ fn proxy_config(upstream: SocketAddr) -> Config {
         max_streams: 2000,
         max_streams_per_client: 2000,
         max_connections: 4096,
+        max_connections_per_client: 4096,
         allow_fields: vec!["bench_chunks".into(), "bench_interval_ms".into()],
         ..Config::default()
     }

@@ -149,6 +149,12 @@ pub struct Args {
     #[arg(long, env = "CONFAB_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
 
+    /// Open connections at most per client (IPv4 address or IPv6 /64 of the socket peer);
+    /// beyond it a client's new connection is closed at once. Off with
+    /// --trust-forwarded-for (the peers are then reverse proxies).
+    #[arg(long, env = "CONFAB_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
+
     /// Seconds a connection may take to send a request's headers; also how long an idle
     /// keep-alive connection stays open.
     #[arg(long, env = "CONFAB_HEADER_TIMEOUT", default_value_t = 30)]
@@ -334,6 +340,7 @@ pub struct Config {
     /// `host` or `host:port`, lower case (`--public-host`).
     pub public_host: Option<String>,
     pub max_connections: usize,
+    pub max_connections_per_client: usize,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_streams: usize,
@@ -371,6 +378,7 @@ impl Default for Config {
             embed_endpoints: Vec::new(),
             public_host: None,
             max_connections: 4096,
+            max_connections_per_client: 64,
             header_timeout: Duration::from_secs(30),
             body_timeout: Duration::from_secs(60),
             max_streams: 1000,
@@ -494,6 +502,10 @@ impl Config {
         }
         for (flag, n) in [
             ("--max-connections", args.max_connections),
+            (
+                "--max-connections-per-client",
+                args.max_connections_per_client,
+            ),
             ("--max-streams", args.max_streams),
             ("--max-streams-per-client", args.max_streams_per_client),
         ] {
@@ -526,6 +538,7 @@ impl Config {
             embed_endpoints,
             public_host,
             max_connections: args.max_connections,
+            max_connections_per_client: args.max_connections_per_client,
             header_timeout: Duration::from_secs(args.header_timeout),
             body_timeout: Duration::from_secs(args.body_timeout),
             max_streams: args.max_streams,

@@ -244,6 +244,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = connections::ConnectionLimits {
         max_connections: config.max_connections,
+        // Behind a reverse proxy every peer is the proxy: count clients by connection there
+        // and the proxy would be capped, not them.
+        max_per_client: (!config.trust_forwarded_for).then_some(config.max_connections_per_client),
         header_timeout: config.header_timeout,
     };
     let metrics_listen = config.metrics_listen;

@@ -46,9 +46,11 @@ async fn normal_requests_work_while_300_stalled_connections_are_open_and_those_a
             .unwrap();
         stalled.push(s);
     }
-    let res = client().get(server.url("/healthz")).send().await.unwrap();
+    // Another client: the stalled one has reached its own connection cap.
+    let other = client_from([127, 0, 0, 2]);
+    let res = other.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let res = client()
+    let res = other
         .post(server.url("/v1/chat/completions"))
         .json(&json!({"messages": [{"role": "user", "content": "hi"}]}))
         .send()
@@ -111,6 +113,70 @@ async fn open_slow_stream(c: &reqwest::Client, server: &Server) -> reqwest::Resp
         .send()
         .await
         .unwrap()
+}
+
+/// One client cannot hold every connection slot with half-sent headers: beyond
+/// `--max-connections-per-client` its new connections are closed at once (the header
+/// timeout here is far longer than the bound waited), while another client is served and
+/// a closed connection gives its slot back.
+#[tokio::test]
+async fn beyond_its_connection_cap_a_clients_new_connection_is_closed_and_others_are_served() {
+    let config = Config {
+        max_connections_per_client: 3,
+        header_timeout: Duration::from_secs(600),
+        ..demo_config()
+    };
+    let server = start(config).await;
+    let half_header = |from: [u8; 4]| {
+        let addr = server.addr;
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket
+                .bind((std::net::Ipv4Addr::from(from), 0).into())
+                .unwrap();
+            let mut s = socket.connect(addr).await.unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ")
+                .await
+                .unwrap();
+            s
+        }
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(half_header([127, 0, 0, 1]).await);
+    }
+    let mut extra = half_header([127, 0, 0, 1]).await;
+    closed_within(&mut extra, Duration::from_secs(30)).await;
+
+    let other = client_from([127, 0, 0, 2]);
+    let res = other.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    // A connection closed by the client frees its slot.
+    drop(held.pop());
+    let mut served = false;
+    for _ in 0..100 {
+        let res = client_from([127, 0, 0, 1])
+            .get(server.url("/healthz"))
+            .send()
+            .await;
+        if res.is_ok_and(|r| r.status() == 200) {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served, "the slot came back after the connection closed");
+    // The three held connections were never closed by the server.
+    for s in &mut held {
+        let mut buf = [0u8; 16];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf))
+                .await
+                .is_err(),
+            "still open"
+        );
+    }
 }
 
 #[tokio::test]
