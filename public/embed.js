@@ -21,11 +21,13 @@
   let modPromise = null;
   let cssPromise = null;
 
-  const BAD = (name, why) => new Error(FILES[name] + (RELEASE ? " could not load or does not match its integrity hash" : ": " + why));
+  const BAD = (name) => new Error(FILES[name] + " did not load" + (RELEASE ? " or failed its integrity check" : ""));
+
+  // A release file without a hash is refused (an empty integrity would check nothing).
+  const sri = (name) => RELEASE[name + "I"] || "sha384-none";
 
   function get(name) {
-    const init = RELEASE ? { integrity: RELEASE[name + "I"] } : {};
-    return fetch(new URL(FILES[name], base), init).then((r) => (r.ok ? r : Promise.reject(BAD(name, "HTTP " + r.status))), (e) => Promise.reject(BAD(name, e.message)));
+    return fetch(new URL(FILES[name], base), RELEASE ? { integrity: sri(name) } : {}).then((r) => (r.ok ? r : Promise.reject(BAD(name))), () => Promise.reject(BAD(name)));
   }
 
   // A module <script integrity> is how a module's bytes are checked without eval (strict
@@ -38,7 +40,7 @@
       const s = document.createElement("script");
       s.type = "module";
       s.crossOrigin = "anonymous";
-      s.integrity = RELEASE[name + "I"];
+      s.integrity = sri(name);
       s.src = url;
       s.onload = () => { s.remove(); resolve(import(url)); };
       s.onerror = () => { s.remove(); reject(BAD(name)); };
@@ -77,7 +79,7 @@
         sheet.replaceSync(text);
         return sheet;
       });
-      cssPromise.catch(() => { cssPromise = null; });
+      cssPromise.catch((err) => { cssPromise = null; report(err); });
     }
     return cssPromise;
   }
@@ -118,7 +120,7 @@
 :host([data-from-query]) .cf-inline { border-radius: 0; }
 .cf-loading { padding: 16px 48px 16px 16px; color: #5d6470; }
 [data-theme="dark"] > div { ${DARK_BOX} }
-:host .cf-root { --cf-accent: var(--a); --cf-accent-text: var(--confab-accent-text, #fff); --cf-bg: var(--confab-bg, #fff);
+:host .cf-root { --cf-accent: var(--a); --cf-bg: var(--confab-bg, #fff);
   --cf-text: var(--confab-text, #1a1c20); --cf-font: var(--confab-font, ${FONT}); --cf-font-size: var(--confab-font-size, 15px); --cf-radius: var(--r); }
 :host .cf-root[data-theme="dark"] { ${DARK} }
 @media (prefers-color-scheme: dark) {
@@ -162,13 +164,14 @@
 
   // Keys a link may set on embed.html opened on its own (not framed): looks only.
   const LINK_KEYS = ["endpoint", "lang", "theme", "accent"];
-  function endpointAllowed(raw) {
+  // The link's endpoint, normalised, when it is this server's own chat endpoint or one the
+  // server lists; null for anything else (another path of this origin included).
+  function allowedEndpoint(raw) {
     const abs = (u, b) => { try { return new URL(u, b).href; } catch { return null; } };
-    const url = abs(raw, location.href);
-    if (!url) return false;
-    if (new URL(url).origin === location.origin) return true;
+    const url = abs(raw.trim(), location.href);
     const meta = document.querySelector('meta[name="confab-endpoints"]');
-    return (meta ? meta.content : "").split(/\s+/).some((e) => e && abs(e) === url);
+    const list = [abs("../v1/chat/completions", location.href), ...(meta ? meta.content : "").split(/\s+/)];
+    return url && list.some((e) => e && abs(e) === url) ? url : null;
   }
 
   const kebab = (key) => key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
@@ -239,8 +242,8 @@
       const framed = window.top !== window;
       for (const key of WIDGET_KEYS) {
         if (!params.has(key) || (!framed && !LINK_KEYS.includes(key))) continue;
-        const value = params.get(key);
-        if (key === "endpoint" && !endpointAllowed(value)) this.refused = value;
+        let value = params.get(key);
+        if (key === "endpoint" && !(value = allowedEndpoint(value))) this.refused = params.get(key);
         else this.setAttribute("data-" + key, value);
       }
       for (const node of [document.documentElement, document.body]) {
@@ -274,7 +277,7 @@
       const root = this.shadowRoot.querySelector(".cf-root");
       if (root) root.dataset.theme = theme;
       const accent = c.accent && CSS.supports("color", c.accent) ? c.accent : "";
-      for (const [node, prop] of [[this.frame, "--confab-accent"], [root, "--cf-accent"]]) {
+      for (const [node, prop] of [[this.frame, "--a"], [root, "--cf-accent"]]) {
         if (node) accent ? node.style.setProperty(prop, accent) : node.style.removeProperty(prop);
       }
       const title = c.title || "Chat";
@@ -292,7 +295,7 @@
       const loading = this.loadingEl || (this.loadingEl = el("div", "cf-loading"));
       if (this.refused) {
         loading.setAttribute("role", "alert");
-        loading.textContent = "This chat link points to an endpoint this site does not allow (" + this.refused.slice(0, 200) + "). Nothing was sent.";
+        loading.textContent = "This link's chat endpoint is not allowed here (" + this.refused.slice(0, 200) + "). Nothing was sent.";
         this.slotEl.append(loading);
         this.dispatchEvent(EVENT("confab:error", { message: loading.textContent, kind: "endpoint_refused", status: null }));
         return (this.mounted = Promise.resolve());

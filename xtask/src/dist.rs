@@ -59,6 +59,11 @@ pub fn build_widget_into(release: bool, dist: &std::path::Path) -> Result<Built>
         nightly = false;
         trunk_builds(release, nightly, dist)?;
     }
+    let loader = dist.join("public/embed.js");
+    let source =
+        std::fs::read_to_string(&loader).map_err(|e| format!("{}: {e}", loader.display()))?;
+    std::fs::write(&loader, strip_loader(&source))
+        .map_err(|e| format!("{}: {e}", loader.display()))?;
     Ok(Built { nightly })
 }
 
@@ -78,6 +83,25 @@ fn trunk_builds(release: bool, nightly: bool, dist: &std::path::Path) -> Result<
     }
     Ok(())
 }
+
+/// The loader as pages get it: without whole-line comments and indentation, which are
+/// for readers of `public/embed.js` and cost about 700 bytes brotli of its 5 KB budget.
+/// Only whole lines go, so no string or regex can be cut.
+pub fn strip_loader(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The loader's brotli size limit: all a host page downloads before the chat is opened.
+pub const LOADER_BUDGET: usize = 5 * 1024;
 
 pub fn build_server() -> Result<()> {
     exec(cmd("cargo", &["build", "--release", "-p", "confab-server"]))
@@ -192,4 +216,28 @@ Serve the release folder as it is (the loader finds the other files beside it; \
         crate::release::snippet(&release, &src, "/v1/chat/completions")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loader_loses_comment_lines_and_indentation_only() {
+        let src = "// header\n(() => {\n  // why\n  const RELEASE = null;\n  const u = \"a // b\";\n\n})();\n";
+        assert_eq!(
+            strip_loader(src),
+            "(() => {\nconst RELEASE = null;\nconst u = \"a // b\";\n})();\n"
+        );
+    }
+
+    #[test]
+    fn the_shipped_loader_fits_its_budget_once_stripped() {
+        let src = std::fs::read_to_string(root().join("public/embed.js")).unwrap();
+        let size = crate::sizes::brotli_len(strip_loader(&src).as_bytes());
+        assert!(
+            size <= LOADER_BUDGET,
+            "embed.js is {size} B brotli, budget {LOADER_BUDGET}"
+        );
+    }
 }

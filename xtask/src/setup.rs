@@ -9,6 +9,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's `fonts-noto-cjk`: without it Chromium draws Chinese as boxes in screenshots.
+const CJK_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 fn step(name: &str, done: bool) {
     println!(
@@ -107,8 +109,10 @@ fn wasm_opt() -> Result<()> {
 }
 
 fn chromium() -> Result<()> {
-    let ready = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
-    step("Chromium and chromedriver", ready);
+    let ready = [CHROMIUM, CHROMEDRIVER, CJK_FONT]
+        .iter()
+        .all(|p| Path::new(p).exists());
+    step("Chromium, chromedriver and a CJK font", ready);
     if ready {
         return Ok(());
     }
@@ -118,7 +122,7 @@ fn chromium() -> Result<()> {
     if !is_root || !Path::new("/usr/bin/apt-get").exists() {
         return Err(format!(
             "Chromium is needed for the browser tests. Install Debian's packages as root: \
-             apt-get update && apt-get install -y chromium chromium-driver (expected {CHROMIUM} and {CHROMEDRIVER})"
+             apt-get update && apt-get install -y chromium chromium-driver fonts-noto-cjk (expected {CHROMIUM} and {CHROMEDRIVER})"
         ));
     }
     exec(cmd("apt-get", &["update"]))?;
@@ -130,6 +134,7 @@ fn chromium() -> Result<()> {
             "--no-install-recommends",
             "chromium",
             "chromium-driver",
+            "fonts-noto-cjk",
         ],
     );
     install.env("DEBIAN_FRONTEND", "noninteractive");
@@ -164,10 +169,13 @@ fn redis() -> Result<()> {
 
 fn e2e_packages() -> Result<()> {
     let dir = root().join("e2e");
-    let ready = dir
-        .join("node_modules/playwright-core/package.json")
-        .exists();
-    step("the e2e npm packages (playwright-core)", ready);
+    let ready = ["playwright-core", "axe-core"].iter().all(|p| {
+        dir.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .exists()
+    });
+    step("the e2e npm packages (playwright-core, axe-core)", ready);
     if !ready {
         let mut c = cmd("npm", &["ci", "--no-audit", "--no-fund"]);
         c.current_dir(dir);

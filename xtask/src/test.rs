@@ -164,13 +164,29 @@ fn e2e_tests(tally: &mut Tally) -> Result<()> {
         println!("size budgets exceeded (brotli -q 11 of dist/widget):\n{report}");
     }
     tally.check("size budgets (cargo xtask sizes)", within);
+    // The cross-origin tests host their pages on a second port: the "site", which the
+    // server allows as an origin, with one extra endpoint that embed.html may be sent to.
+    let site_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port for the test site: {e}"))?;
+    let site = format!("http://127.0.0.1:{site_port}");
+    let site_endpoint = format!("{site}/v1/chat/completions");
     // Killed when dropped, also when a test step fails.
-    let server = ServerProcess::start(&["--demo-delay-ms", "5"])?;
+    let server = ServerProcess::start(&[
+        "--demo-delay-ms",
+        "5",
+        "--allow-origin",
+        &site,
+        "--embed-endpoint",
+        &site_endpoint,
+    ])?;
     let artifacts = root().join("e2e/artifacts");
     let _ = std::fs::create_dir_all(&artifacts);
     let mut c = cmd("node", &["--test", "--test-concurrency=1"]);
     c.current_dir(root().join("e2e"))
         .env("CONFAB_URL", server.url())
+        .env("CONFAB_SITE_PORT", site_port.to_string())
         .env("CHROMIUM", CHROMIUM)
         .env("ARTIFACTS", &artifacts);
     let (ok, out) = run_captured(c)?;
