@@ -78,6 +78,11 @@ pub struct Args {
     #[arg(long, env = "CONFAB_MAX_BODY", default_value = "25MB")]
     pub max_body: String,
 
+    /// Request body bytes held at most at once, over all requests, e.g. 256MB (at least
+    /// --max-body). A body that finds no room within 2 s gets 503 + Retry-After.
+    #[arg(long, env = "CONFAB_MAX_BODY_MEMORY", default_value = "256MB")]
+    pub max_body_memory: String,
+
     /// Directory with the built widget (index.html, wasm, js, css).
     #[arg(long, env = "CONFAB_STATIC_DIR", default_value = "dist")]
     pub static_dir: PathBuf,
@@ -323,6 +328,7 @@ pub struct Config {
     pub max_tokens: Option<u32>,
     pub rate_limit_per_minute: Option<u32>,
     pub max_body: usize,
+    pub max_body_memory: usize,
     pub static_dir: PathBuf,
     pub demo_delay: Duration,
     pub upstream_timeout: Duration,
@@ -366,6 +372,7 @@ impl Default for Config {
             max_tokens: None,
             rate_limit_per_minute: None,
             max_body: 25 * 1024 * 1024,
+            max_body_memory: 256 * 1024 * 1024,
             static_dir: PathBuf::from("dist"),
             demo_delay: Duration::from_millis(15),
             upstream_timeout: Duration::from_secs(120),
@@ -459,6 +466,15 @@ impl Config {
                 args.max_body
             )
         })?;
+        let max_body_memory = parse_size(&args.max_body_memory)
+            .filter(|&m| m >= max_body && m <= u32::MAX as usize)
+            .ok_or_else(|| {
+                format!(
+                    "--max-body-memory {:?} must be a size like 256MB, at least --max-body and \
+                     below 4GB",
+                    args.max_body_memory
+                )
+            })?;
         if args.upstream_timeout == 0 {
             return Err("--upstream-timeout must be at least 1 second".into());
         }
@@ -526,6 +542,7 @@ impl Config {
             max_tokens: args.max_tokens,
             rate_limit_per_minute: args.rate_limit,
             max_body,
+            max_body_memory,
             static_dir: args.static_dir,
             demo_delay: Duration::from_millis(args.demo_delay_ms),
             upstream_timeout: Duration::from_secs(args.upstream_timeout),

@@ -14,6 +14,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use http_body_util::BodyExt;
 
+use crate::body_memory::{BodyMemory, Reservation};
 use crate::client_key::{client_key, ClientKey};
 use crate::config::{normalize_origin, Config};
 use crate::error::openai_error;
@@ -220,8 +221,15 @@ pub fn spawn_sweeper(limiter: &Arc<RateLimiter>) {
 
 /// Reads the request body up to `max` bytes within `timeout`: over the size a 413, over
 /// the time a 408, both in the OpenAI shape. The buffer grows with what arrives (a
-/// Content-Length is trusted only up to `max`), so memory is what was actually sent.
-pub async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<Bytes, Response> {
+/// Content-Length is trusted only up to `max`), so memory is what was actually sent, and
+/// every byte is covered by a share of `memory` first (a 503 when there is no room): the
+/// [`Reservation`] returned holds it.
+pub async fn read_body(
+    req: Request,
+    max: usize,
+    timeout: Duration,
+    memory: &BodyMemory,
+) -> Result<(Bytes, Reservation), Response> {
     let too_large = || {
         openai_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -238,23 +246,32 @@ pub async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<By
     if declared.is_some_and(|len| len > max as u64) {
         return Err(too_large());
     }
+    // Shares grow with what arrives, never past what was declared: a client that declares
+    // 25 MB and sends nothing holds next to nothing.
+    let mut reservation = Reservation::default();
+    let share_limit = declared.map_or(max, |len| len as usize);
     let mut body: Body = req.into_body();
     let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(max as u64) as usize);
     let read = async {
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|_| "unreadable")?;
+            let frame = frame.map_err(|_| BodyError::Unreadable)?;
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > max {
-                    return Err("too large");
+                    return Err(BodyError::TooLarge);
                 }
+                memory
+                    .cover(&mut reservation, buf.len() + data.len(), share_limit)
+                    .await
+                    .map_err(BodyError::Busy)?;
                 buf.extend_from_slice(&data);
             }
         }
         Ok(())
     };
     match tokio::time::timeout(timeout, read).await {
-        Ok(Ok(())) => Ok(Bytes::from(buf)),
-        Ok(Err("too large")) => Err(too_large()),
+        Ok(Ok(())) => Ok((Bytes::from(buf), reservation)),
+        Ok(Err(BodyError::TooLarge)) => Err(too_large()),
+        Ok(Err(BodyError::Busy(res))) => Err(res),
         Ok(Err(_)) => Err(openai_error(
             StatusCode::BAD_REQUEST,
             "could not read the request body",
@@ -271,6 +288,12 @@ pub async fn read_body(req: Request, max: usize, timeout: Duration) -> Result<By
             Some("body_timeout"),
         )),
     }
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+    Busy(Response),
 }
 
 #[cfg(test)]

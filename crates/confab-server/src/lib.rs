@@ -3,6 +3,7 @@
 //!
 //! The binary is a thin wrapper: tests start the same [`app`] in-process with [`serve`].
 
+pub mod body_memory;
 pub mod budget;
 pub mod client_key;
 pub mod config;
@@ -54,6 +55,8 @@ struct Inner {
     limits: shared_limits::SharedLimits,
     metrics: Arc<metrics::Metrics>,
     host_rule: headers::HostRule,
+    /// `--max-body-memory`, shared by every request body being read.
+    body_memory: body_memory::BodyMemory,
     last_request: Mutex<Option<Bytes>>,
     /// Conversations that already misbehaved once (`/demo error once`), so Retry succeeds.
     demo_seen: Mutex<std::collections::HashSet<u64>>,
@@ -65,6 +68,7 @@ impl AppState {
         let metrics = Arc::new(metrics::Metrics::default());
         let limits = shared_limits::SharedLimits::new(&config, metrics.clone());
         let host_rule = headers::HostRule::of(&config);
+        let body_memory = body_memory::BodyMemory::new(config.max_body_memory);
         AppState {
             inner: Arc::new(Inner {
                 config,
@@ -72,6 +76,7 @@ impl AppState {
                 limits,
                 metrics,
                 host_rule,
+                body_memory,
                 last_request: Mutex::new(None),
                 demo_seen: Mutex::new(std::collections::HashSet::new()),
             }),
@@ -188,15 +193,19 @@ async fn chat_completions(State(st): State<AppState>, req: Request) -> Response 
         Err(busy) => return busy,
     };
     let headers = req.headers().clone();
-    let body = match guard::read_body(req, config.max_body, config.body_timeout).await {
-        Ok(b) => b,
-        Err(res) => return res,
-    };
+    let memory = &st.inner.body_memory;
+    let (body, held) =
+        match guard::read_body(req, config.max_body, config.body_timeout, memory).await {
+            Ok(b) => b,
+            Err(res) => return res,
+        };
     let res = if config.is_demo() {
         demo::chat(st.clone(), body).await
     } else {
         proxy::chat(st.clone(), &headers, body, who).await
     };
+    // The body has been checked and sent on: its bytes are free again.
+    drop(held);
     limits::hold_until_body_ends(res, slot)
 }
 
