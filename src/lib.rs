@@ -22,6 +22,9 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The size build (`-Cpanic=immediate-abort`) traps on a panic without running any hook:
+    // there the hook and the formatting it pulls in would only be dead bytes.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     #[cfg(feature = "playground")]
     mount::mount_page_if_present();
