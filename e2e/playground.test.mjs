@@ -256,7 +256,7 @@ test("conversations: new, rename, search, delete with undo; templates fill the m
   const page = await open();
   await send(page, "first topic about apples");
   await waitIdle(page);
-  await page.getByRole("button", { name: "New conversation" }).click();
+  await page.getByRole("button", { name: "New chat" }).click();
   await send(page, "second topic about pears");
   await waitIdle(page);
   const items = page.locator(".cf-pg-conv");

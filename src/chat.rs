@@ -1,52 +1,51 @@
-//! The chat controller: one conversation, the answer in flight and the commands the views
-//! call. The conversation tree itself (branches, states, request building) is
-//! `confab_core::conversation`; this file only ties it to signals, transport and storage.
+//! The chat binding: the one writer of the conversation shown. Every change goes through
+//! `confab_core::controller::Controller` (the rules, tested natively); this file holds it
+//! in the reactive graph, hands views read-only signals and runs the effects it returns
+//! (`chat/effects.rs`): requests, storage, announcements and the streaming text.
+
+mod commands;
+mod effects;
+mod live;
+mod storage;
 
 use crate::i18n::Lang;
 use crate::storage::Storage;
-use crate::transport::{send_chat, Abort, Outcome};
-use confab_core::conversation::{Conversation, MessageState, Node, NodeId};
-use confab_core::stream::StreamEvent;
+use crate::transport::Abort;
+pub use confab_core::controller::Status;
+use confab_core::controller::{Controller, RequestConfig, RunId};
+use confab_core::conversation::{Conversation, EndpointCheck, ImageRef, NodeId, Settings};
+use confab_core::message_view::MessageView;
+use confab_core::protocol::ChatRequest;
 use confab_core::widget_config::WidgetConfig;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+pub use live::LiveDoc;
+use std::collections::HashMap;
 
-/// What the panel is doing. Errors are not a status: they belong to the message that failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ready,
-    /// Request sent, nothing received yet.
-    Submitted,
-    Streaming,
-}
-
-/// The answer being written: its node and the text received so far, published at most once
-/// per animation frame.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LiveAnswer {
-    pub id: Option<NodeId>,
-    pub text: String,
-    pub reasoning: String,
-}
-
-/// Cheap to copy; provided as context at the panel's root.
+/// Cheap to copy; provided as context at the panel's root. Fields are private: views read
+/// through the methods below and change things only through commands.
 #[derive(Clone, Copy)]
 pub struct Chat {
-    pub(crate) conv: StoredValue<Conversation>,
-    /// Bumped whenever the visible path or a settled message changes.
-    pub rev: RwSignal<u64>,
-    pub status: RwSignal<Status>,
-    pub live: RwSignal<LiveAnswer>,
-    /// Text for the polite live region.
-    pub announce: RwSignal<String>,
-    pub config: StoredValue<WidgetConfig>,
+    ctl: StoredValue<Controller>,
+    config: StoredValue<WidgetConfig>,
     pub lang: Lang,
-    pub storage: StoredValue<Option<Storage>, LocalStorage>,
-    abort: StoredValue<Option<Abort>, LocalStorage>,
-    frame_pending: StoredValue<bool>,
-    /// When the streaming answer was last written to storage.
-    last_save_ms: StoredValue<f64>,
-    /// The embed mount's hook (from context), told about this chat and every settled answer.
+    storage: StoredValue<Option<Storage>, LocalStorage>,
+    /// The ids of the messages shown, root first.
+    path: RwSignal<Vec<NodeId>>,
+    /// Bumped when another conversation is shown: every row is drawn anew.
+    epoch: RwSignal<u64>,
+    /// Bumped when the title, settings or endpoint binding change.
+    meta: RwSignal<u64>,
+    /// Bumped on every save: summaries and totals follow it.
+    saved: RwSignal<u64>,
+    /// One signal per message, bumped when its settled state changes.
+    versions: StoredValue<HashMap<NodeId, ArcRwSignal<u64>>>,
+    status: RwSignal<Status>,
+    announce: RwSignal<String>,
+    /// The answer being written: its node, its run and its document.
+    live: RwSignal<Option<(NodeId, RunId)>>,
+    live_doc: StoredValue<Option<LiveDoc>>,
+    aborts: StoredValue<HashMap<RunId, Abort>, LocalStorage>,
+    tick_pending: StoredValue<bool>,
     hook: Option<ChatHook>,
 }
 
@@ -57,28 +56,51 @@ pub struct ChatHook(pub StoredValue<OnChat, LocalStorage>);
 
 pub type OnChat = std::rc::Rc<dyn Fn(Chat, Option<NodeId>)>;
 
-/// While streaming, the partial answer is saved this often, so a reload keeps it.
-const STREAM_SAVE_INTERVAL_MS: f64 = 1000.0;
-
-fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// A random id for a new conversation.
+pub fn new_id() -> String {
+    let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    format!("c{:x}{:08x}", js_sys::Date::now() as u64, a ^ (b << 16))
+}
+
+fn request_config(config: &WidgetConfig) -> RequestConfig {
+    RequestConfig {
+        endpoint: crate::endpoint_url::resolve(&config.endpoint),
+        model: config.model.clone(),
+        system_prompt: config.system_prompt.clone(),
+    }
 }
 
 impl Chat {
     pub fn new(config: WidgetConfig, lang: Lang, conv: Conversation) -> Self {
         let hook = use_context::<ChatHook>();
+        let ctl = Controller::new(conv, request_config(&config));
+        let path = ctl
+            .conversation()
+            .active_path()
+            .iter()
+            .map(|n| n.id)
+            .collect();
         let chat = Chat {
-            lang,
-            conv: StoredValue::new(conv),
-            rev: RwSignal::new(0),
-            status: RwSignal::new(Status::Ready),
-            live: RwSignal::new(LiveAnswer::default()),
-            announce: RwSignal::new(String::new()),
+            ctl: StoredValue::new(ctl),
             config: StoredValue::new(config),
+            lang,
             storage: StoredValue::new_local(None),
-            abort: StoredValue::new_local(None),
-            frame_pending: StoredValue::new(false),
-            last_save_ms: StoredValue::new(0.0),
+            path: RwSignal::new(path),
+            epoch: RwSignal::new(0),
+            meta: RwSignal::new(0),
+            saved: RwSignal::new(0),
+            versions: StoredValue::new(HashMap::new()),
+            status: RwSignal::new(Status::Ready),
+            announce: RwSignal::new(String::new()),
+            live: RwSignal::new(None),
+            live_doc: StoredValue::new(None),
+            aborts: StoredValue::new_local(HashMap::new()),
+            tick_pending: StoredValue::new(false),
             hook,
         };
         if let Some(hook) = hook {
@@ -87,33 +109,136 @@ impl Chat {
         chat
     }
 
-    /// Reads the conversation; subscribe to `rev` first when used in a view.
+    // --- reading ----------------------------------------------------------------------
+
+    /// Reads the conversation without subscribing (for commands, exports, events).
     pub fn with_conv<T>(&self, f: impl FnOnce(&Conversation) -> T) -> T {
-        self.conv.with_value(f)
+        self.ctl.with_value(|c| f(c.conversation()))
     }
 
-    /// The messages on the active path, re-read whenever `rev` changes.
-    pub fn path(&self) -> Vec<Node> {
-        self.rev.track();
-        self.conv
-            .with_value(|c| c.active_path().into_iter().cloned().collect())
+    /// Reads the conversation, re-run after every save (summaries, totals).
+    pub fn with_conv_saved<T>(&self, f: impl FnOnce(&Conversation) -> T) -> T {
+        self.saved.track();
+        self.epoch.track();
+        self.with_conv(f)
+    }
+
+    /// The ids on the path shown.
+    pub fn path(&self) -> Vec<NodeId> {
+        self.path.get()
+    }
+
+    pub fn path_len(&self) -> usize {
+        self.path.with(Vec::len)
+    }
+
+    /// Changes when another conversation is shown.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.get()
     }
 
     pub fn conversation_id(&self) -> String {
-        self.conv.with_value(|c| c.id.clone())
+        self.epoch.track();
+        self.with_conv(|c| c.id.clone())
     }
 
-    /// Replaces the conversation (load, new chat, switching). Stops any answer first.
-    pub fn replace(&self, mut conv: Conversation) {
-        self.stop();
-        conv.mark_interrupted();
-        self.conv.set_value(conv);
-        self.live.set(LiveAnswer::default());
-        self.touch();
+    /// A setting of the conversation shown.
+    pub fn setting<T>(&self, f: impl FnOnce(&Settings) -> T) -> T {
+        self.epoch.track();
+        self.meta.track();
+        self.with_conv(|c| f(&c.settings))
+    }
+
+    /// How the conversation shown stands against `current` (an absolute chat URL).
+    pub fn endpoint_check(&self, current: &str) -> EndpointCheck {
+        self.epoch.track();
+        self.meta.track();
+        self.with_conv(|c| c.endpoint_check(current))
+    }
+
+    /// The signal of message `id`; not owned by the view that asked first.
+    fn version(&self, id: NodeId) -> ArcRwSignal<u64> {
+        if let Some(v) = self.versions.with_value(|m| m.get(&id).cloned()) {
+            return v;
+        }
+        let v = ArcRwSignal::new(0);
+        self.versions.update_value(|m| {
+            m.insert(id, v.clone());
+        });
+        v
+    }
+
+    /// How message `id` shows (state, marker, error, actions), re-read when it changes.
+    pub fn message(&self, id: NodeId) -> Option<MessageView> {
+        self.version(id).track();
+        self.with_conv(|c| c.node(id).map(MessageView::of))
+    }
+
+    /// Text of a message, read once (rows of settled messages, Copy, edit).
+    pub fn text_of(&self, id: NodeId) -> String {
+        self.with_conv(|c| c.node(id).map(|n| n.text.clone()).unwrap_or_default())
+    }
+
+    pub fn reasoning_of(&self, id: NodeId) -> String {
+        self.with_conv(|c| c.node(id).map(|n| n.reasoning.clone()).unwrap_or_default())
+    }
+
+    pub fn images_of(&self, id: NodeId) -> Vec<ImageRef> {
+        self.with_conv(|c| c.node(id).map(|n| n.images.clone()).unwrap_or_default())
+    }
+
+    pub fn siblings(&self, id: NodeId) -> (usize, usize) {
+        self.version(id).track();
+        self.with_conv(|c| c.siblings(id))
+    }
+
+    pub fn status(&self) -> Status {
+        self.status.get()
     }
 
     pub fn is_busy(&self) -> bool {
         self.status.get_untracked() != Status::Ready
+    }
+
+    pub fn announcement(&self) -> String {
+        self.announce.get()
+    }
+
+    /// The run writing into `id` now, if any.
+    pub fn live_run(&self, id: NodeId) -> Option<RunId> {
+        self.live
+            .with(|l| l.filter(|(node, _)| *node == id).map(|(_, run)| run))
+    }
+
+    /// Changes with each published frame of the answer being written.
+    pub fn live_frame(&self) -> u64 {
+        self.live.track();
+        self.live_doc
+            .with_value(|l| l.as_ref().map(|d| d.frame.get()))
+            .unwrap_or(0)
+    }
+
+    /// The document of the answer being written into `id`.
+    pub fn live_doc(&self, id: NodeId) -> Option<LiveDoc> {
+        self.live_doc
+            .with_value(|l| l.as_ref().filter(|d| d.node == id).cloned())
+    }
+
+    /// Whole seconds until the failed `id` may be retried.
+    pub fn retry_wait_secs(&self, id: NodeId) -> u64 {
+        self.ctl.with_value(|c| c.retry_wait_secs(id, now_ms()))
+    }
+
+    pub fn with_config<T>(&self, f: impl FnOnce(&WidgetConfig) -> T) -> T {
+        self.config.with_value(f)
+    }
+
+    pub fn config(&self) -> WidgetConfig {
+        self.config.get_value()
+    }
+
+    pub fn storage(&self) -> Option<Storage> {
+        self.storage.get_value()
     }
 
     /// The configured endpoint, absolute: what conversations are bound to.
@@ -121,257 +246,25 @@ impl Chat {
         crate::endpoint_url::resolve(&self.config.with_value(|c| c.endpoint.clone()))
     }
 
-    /// Whether the conversation shown may go to the configured endpoint; an unbound one
-    /// is bound to it now. One made with another endpoint is refused: nothing is sent
-    /// until the user rebinds it (`rebind_endpoint`).
-    fn claim_endpoint(&self) -> bool {
-        let url = self.endpoint_url();
-        self.conv
-            .try_update_value(|c| c.claim_endpoint(&url).is_ok())
-            .unwrap_or(false)
+    /// What "View code" shows, after the path's images are back in memory.
+    pub async fn current_request(&self, placeholder: &str) -> ChatRequest {
+        self.load_path_images().await;
+        self.ctl.with_value(|c| {
+            c.current_request(placeholder, &|img| crate::images::data_url_for(&img.id))
+        })
     }
 
-    /// The user (a button, the endpoint form) or the site owner (`setConfig`) chose the
-    /// configured endpoint: a conversation made with another one is bound to it from now
-    /// on. An unbound conversation stays unbound until its first request.
-    pub fn rebind_endpoint(&self) {
-        let url = self.endpoint_url();
-        let moved = self.conv.with_value(|c| !c.endpoint_check(&url).may_send());
-        if moved {
-            self.conv.update_value(|c| c.rebind_endpoint(&url));
-            self.touch();
-            self.save();
-        }
-    }
-
-    /// Sends a user message. Returns false (and changes nothing) while an answer is running
-    /// or when there is nothing to send.
-    pub fn send(&self, text: String, images: Vec<confab_core::conversation::ImageRef>) -> bool {
-        if self.is_busy() || (text.trim().is_empty() && images.is_empty()) {
-            return false;
-        }
-        if !self.claim_endpoint() {
-            return false;
-        }
-        let answer = self.conv.try_update_value(|c| {
-            let user = c.push_user(text, images, now_ms());
-            c.start_assistant(user, now_ms())
-        });
-        if let Some(answer) = answer {
-            self.run(answer);
-        }
-        true
-    }
-
-    /// A new answer to the same question, kept beside the old one.
-    pub fn regenerate(&self, assistant: NodeId) {
-        if self.is_busy() || !self.claim_endpoint() {
-            return;
-        }
-        let answer = self
-            .conv
-            .try_update_value(|c| c.regenerate(assistant, now_ms()));
-        if let Some(answer) = answer {
-            self.run(answer);
-        }
-    }
-
-    /// Edits a user message as a new branch and answers it.
-    pub fn edit(&self, user: NodeId, text: String) {
-        if self.is_busy() || text.trim().is_empty() || !self.claim_endpoint() {
-            return;
-        }
-        let answer = self.conv.try_update_value(|c| {
-            let images = c.node(user).map(|n| n.images.clone()).unwrap_or_default();
-            let edited = c.edit_user(user, text, images, now_ms());
-            c.start_assistant(edited, now_ms())
-        });
-        if let Some(answer) = answer {
-            self.run(answer);
-        }
-    }
-
-    pub fn switch_sibling(&self, id: NodeId, delta: i32) {
-        if self.is_busy() {
-            return;
-        }
-        self.conv.update_value(|c| {
-            c.switch_sibling(id, delta);
-        });
-        self.touch();
-        self.save();
-    }
-
-    pub fn stop(&self) {
-        if let Some(abort) = self.abort.get_value() {
-            abort.abort();
-        }
-    }
-
-    /// Asks the model to go on with an answer that stopped at the length limit; the new
-    /// text is appended to the same message.
-    pub fn continue_answer(&self, id: NodeId) {
-        if self.is_busy() || !self.claim_endpoint() {
-            return;
-        }
-        let resumed = self.conv.try_update_value(|c| {
-            let node = c.nodes.get_mut(id as usize)?;
-            node.state = MessageState::Streaming;
-            node.finish = None;
-            Some(())
-        });
-        if resumed.flatten().is_some() {
-            self.run_with_context(id, Some(id));
-        }
-    }
-
-    fn run(&self, answer: NodeId) {
-        self.run_with_context(answer, None);
-    }
-
-    /// Streams into `answer`. The request holds the path up to `upto`, by default the
-    /// message the answer replies to.
-    fn run_with_context(&self, answer: NodeId, upto: Option<NodeId>) {
-        let config = self.config.get_value();
-        let abort = Abort::new();
-        self.abort.set_value(Some(abort.clone()));
-        self.status.set(Status::Submitted);
-        self.live.set(LiveAnswer {
-            id: Some(answer),
-            ..Default::default()
-        });
-        self.announce.set(self.lang.t().answering.to_string());
-        self.touch();
-        self.save();
-
-        let chat = *self;
-        spawn_local(async move {
-            // After a reload the path's images are only in storage: bring them back first.
-            if let Some(storage) = chat.storage.get_value() {
-                let ids: Vec<String> = chat.conv.with_value(|c| {
-                    c.active_path()
-                        .iter()
-                        .flat_map(|n| n.images.iter().map(|i| i.id.clone()))
-                        .collect()
-                });
-                crate::images::load(&storage, &ids).await;
-            }
-            let mut request = chat.conv.with_value(|c| {
-                let upto = upto
-                    .or_else(|| c.node(answer).and_then(|n| n.parent))
-                    .unwrap_or(answer);
-                c.build_request(upto, |img| crate::images::data_url_for(&img.id))
-            });
-            if request.model.is_empty() && !config.model.is_empty() {
-                request.model = config.model.clone();
-            }
-            confab_core::conversation::apply_configured_system_prompt(
-                &mut request,
-                &config.system_prompt,
-            );
-            let outcome = send_chat(&config.endpoint, &config.headers, &request, &abort, |ev| {
-                chat.apply(answer, ev)
-            })
-            .await;
-            chat.settle(answer, outcome);
-        });
-    }
-
-    fn apply(&self, id: NodeId, event: StreamEvent) {
-        self.conv.update_value(|c| c.apply(id, &event));
-        if matches!(event, StreamEvent::Content(_) | StreamEvent::Reasoning(_)) {
-            self.mark_streaming();
-        }
-    }
-
-    fn mark_streaming(&self) {
-        if self.status.get_untracked() == Status::Submitted {
-            self.status.set(Status::Streaming);
-        }
-        self.schedule_frame();
-    }
-
-    /// Publishes the received text at most once per animation frame.
-    fn schedule_frame(&self) {
-        if self.frame_pending.get_value() {
-            return;
-        }
-        self.frame_pending.set_value(true);
-        let chat = *self;
-        request_animation_frame(move || {
-            chat.frame_pending.set_value(false);
-            chat.publish_live();
-        });
-    }
-
-    fn publish_live(&self) {
-        let Some(id) = self.live.with_untracked(|l| l.id) else {
+    /// After a reload the path's images are only in storage: bring them back.
+    async fn load_path_images(&self) {
+        let Some(storage) = self.storage() else {
             return;
         };
-        let (text, reasoning) = self.conv.with_value(|c| {
-            c.node(id)
-                .map(|n| (n.text.clone(), n.reasoning.clone()))
-                .unwrap_or_default()
+        let ids: Vec<String> = self.with_conv(|c| {
+            c.active_path()
+                .iter()
+                .flat_map(|n| n.images.iter().map(|i| i.id.clone()))
+                .collect()
         });
-        self.live.set(LiveAnswer {
-            id: Some(id),
-            text,
-            reasoning,
-        });
-        if now_ms() - self.last_save_ms.get_value() > STREAM_SAVE_INTERVAL_MS {
-            self.save();
-        }
-    }
-
-    fn settle(&self, id: NodeId, outcome: Outcome) {
-        self.conv.update_value(|c| {
-            let still_streaming = c
-                .node(id)
-                .is_some_and(|n| matches!(n.state, MessageState::Streaming));
-            if still_streaming && outcome == Outcome::Aborted {
-                c.stop(id);
-            }
-        });
-        self.abort.set_value(None);
-        self.live.set(LiveAnswer::default());
-        self.status.set(Status::Ready);
-        let failed = self.conv.with_value(|c| {
-            c.node(id)
-                .is_some_and(|n| matches!(n.state, MessageState::Failed(_)))
-        });
-        let t = self.lang.t();
-        self.announce.set(if failed {
-            String::new()
-        } else {
-            t.answer_complete.to_string()
-        });
-        self.touch();
-        self.save();
-        if let Some(hook) = self.hook {
-            hook.0.try_with_value(|f| f(*self, Some(id)));
-        }
-    }
-
-    /// The messages changed in a way the list must show.
-    pub fn touch(&self) {
-        self.rev.update(|r| *r += 1);
-    }
-
-    pub fn save(&self) {
-        self.last_save_ms.set_value(now_ms());
-        if let Some(storage) = self.storage.get_value() {
-            let conv = self.conv.with_value(|c| c.clone());
-            spawn_local(async move { storage.save_conversation(&conv).await });
-        }
-    }
-
-    /// Text of a message, for Copy.
-    pub fn text_of(&self, id: NodeId) -> String {
-        self.conv
-            .with_value(|c| c.node(id).map(|n| n.text.clone()).unwrap_or_default())
-    }
-
-    pub fn siblings(&self, id: NodeId) -> (usize, usize) {
-        self.conv.with_value(|c| c.siblings(id))
+        crate::images::load(&storage, &ids).await;
     }
 }

@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 #[component]
 pub fn MessageBody(text: Signal<String>, streaming: bool) -> impl IntoView {
-    let naive = use_context::<Chat>().is_some_and(|c| c.config.with_value(|c| c.naive_render));
+    let naive = use_context::<Chat>().is_some_and(|c| c.with_config(|c| c.naive_render));
     if !streaming || naive {
         return view! { <div class="cf-markdown" dir="auto">{move || blocks_view(&parse(&text.get()))}</div> }
             .into_any();
@@ -55,7 +55,7 @@ pub fn MessageBody(text: Signal<String>, streaming: bool) -> impl IntoView {
     .into_any()
 }
 
-fn blocks_view(blocks: &[Block]) -> AnyView {
+pub(crate) fn blocks_view(blocks: &[Block]) -> AnyView {
     blocks.iter().map(block_view).collect_view().into_any()
 }
 
@@ -64,7 +64,7 @@ fn inlines_view(inlines: &[Inline]) -> AnyView {
 }
 
 /// Nesting is capped by the parser, so this recursion is bounded.
-fn block_view(block: &Block) -> AnyView {
+pub(crate) fn block_view(block: &Block) -> AnyView {
     match block {
         Block::Heading { level, inlines } => {
             let content = inlines_view(inlines);
@@ -203,7 +203,7 @@ fn inline_view(inline: &Inline) -> AnyView {
 fn RemoteImage(src: String, alt: String) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let host = host_of(&src).unwrap_or_default();
-    let allowed = chat.config.with_value(|c| c.image_hosts.contains(&host));
+    let allowed = chat.with_config(|c| c.image_hosts.contains(&host));
     let show = RwSignal::new(allowed);
     let label = format!("{} {host}", chat.lang.t().load_image_from);
     move || {

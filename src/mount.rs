@@ -2,9 +2,9 @@
 //! root's container) handed over by the embed loader.
 
 use crate::chat::{Chat, ChatHook, OnChat};
-use crate::components::panel::{new_id, ChatPanel};
+use crate::components::panel::ChatPanel;
 use crate::i18n::Lang;
-use confab_core::conversation::{Conversation, MessageState, NodeId};
+use confab_core::conversation::{MessageState, NodeId};
 use confab_core::widget_config::{LangChoice, WidgetConfig};
 use js_sys::Reflect;
 use leptos::prelude::*;
@@ -233,14 +233,7 @@ impl Widget {
 
     /// Starts a new, empty conversation (the old one stays in storage).
     pub fn clear(&self) {
-        self.with_chat(|chat| {
-            chat.replace(Conversation::new(new_id(), js_sys::Date::now()));
-            if let Some(storage) = chat.storage.get_value() {
-                let key = chat.config.with_value(crate::endpoint_url::active_key);
-                let id = chat.conversation_id();
-                leptos::task::spawn_local(async move { storage.save_meta(&key, &id).await });
-            }
-        })
+        self.with_chat(|chat| chat.new_conversation())
     }
 
     /// Applies settings to the next requests (endpoint, model, system-prompt, max-images,
@@ -249,13 +242,7 @@ impl Widget {
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&self, config: JsValue) {
         let pairs = object_pairs(&config);
-        self.with_chat(|chat| {
-            let warnings = chat.config.try_update_value(|c| {
-                c.apply_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            });
-            warn_all(&warnings.unwrap_or_default());
-            chat.rebind_endpoint();
-        })
+        self.with_chat(|chat| warn_all(&chat.apply_config_pairs(&pairs)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The only browser I/O of the chat: POST the request, read the body as a stream, feed it to
 //! the core decoder and hand each event to the caller. Imports no views.
 
+use confab_core::controller::Outcome;
 use confab_core::error::{parse_error_body, ApiError, ErrorKind};
 use confab_core::protocol::ChatRequest;
 use confab_core::stream::{is_event_stream, parse_completion_json, ChatStream, StreamEvent};
@@ -14,14 +15,6 @@ use web_sys::AbortController;
 
 /// No byte for this long ends the answer as a timeout, keeping what arrived.
 pub const IDLE_TIMEOUT_MS: i32 = 60_000;
-
-/// How a request ended when it did not end with an error event.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Finished,
-    /// The user pressed Stop (or the view went away).
-    Aborted,
-}
 
 /// Handle to abort an answer in flight.
 #[derive(Clone)]

@@ -147,7 +147,7 @@ impl Attachments {
                 let image = a.to_send();
                 let id = crate::images::new_id();
                 crate::images::remember(&id, &image.blob, image.data_url.clone());
-                if let Some(storage) = chat.storage.get_value() {
+                if let Some(storage) = chat.storage() {
                     let (id, blob) = (id.clone(), image.blob.clone());
                     spawn_local(async move { storage.save_image(&id, &blob).await });
                 }
@@ -195,7 +195,7 @@ pub fn AttachButton() -> impl IntoView {
         else {
             return;
         };
-        attachments.add_files(files_of(el.files()), chat.config.get_value().max_images);
+        attachments.add_files(files_of(el.files()), chat.with_config(|c| c.max_images));
         el.set_value("");
     };
     view! {

@@ -5,7 +5,6 @@ use crate::chat::{Chat, Status};
 use crate::components::attachments::{files_of, AttachButton, AttachmentTray, Attachments};
 use leptos::html::Textarea;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use web_sys::KeyboardEvent;
 
 /// Grows the textarea with its content, up to the CSS max-height.
@@ -24,14 +23,9 @@ pub fn Composer(
     let t = chat.lang.t();
     let draft = expect_context::<RwSignal<String>>();
     let attachments = expect_context::<Attachments>();
-    let busy = move || chat.status.get() != Status::Ready;
+    let busy = move || chat.status() != Status::Ready;
 
-    let save_draft = move |text: String| {
-        if let Some(storage) = chat.storage.get_value() {
-            let id = chat.conversation_id();
-            spawn_local(async move { storage.save_draft(&id, &text).await });
-        }
-    };
+    let save_draft = move |text: String| chat.save_draft(text);
 
     // Send pressed while images are still being prepared: it happens when they are ready.
     let queued = RwSignal::new(false);
@@ -110,7 +104,7 @@ pub fn Composer(
         let files = files_of(ev.clipboard_data().and_then(|d| d.files()));
         if !files.is_empty() {
             ev.prevent_default();
-            attachments.add_files(files, chat.config.get_value().max_images);
+            attachments.add_files(files, chat.with_config(|c| c.max_images));
         }
     };
 

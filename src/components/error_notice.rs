@@ -11,7 +11,7 @@ use std::time::Duration;
 pub fn ErrorNotice(id: NodeId, error: ApiError) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let t = chat.lang.t();
-    let wait = RwSignal::new(error.retry_after_secs.unwrap_or(0));
+    let wait = RwSignal::new(chat.retry_wait_secs(id));
     if wait.get_untracked() > 0 {
         tick_down(wait);
     }
@@ -23,7 +23,7 @@ pub fn ErrorNotice(id: NodeId, error: ApiError) -> impl IntoView {
                 class="cf-action cf-retry"
                 aria-label=t.retry
                 disabled=move || { wait.get() > 0 }
-                on:click=move |_| chat.regenerate(id)
+                on:click=move |_| chat.retry(id)
             >
                 {move || match wait.get() {
                     0 => t.retry.to_string(),

@@ -1,76 +1,58 @@
-//! One message of the transcript: its body, its state and its actions.
+//! One message of the transcript, keyed by its id: its body, state and actions follow
+//! that message alone (`Chat::message`), so a settling answer is never drawn anew.
 
 use crate::chat::Chat;
 use crate::components::error_notice::ErrorNotice;
-use crate::markdown_view::MessageBody;
-use confab_core::conversation::{MessageState, Node, NodeId};
-use confab_core::protocol::Role;
+use crate::components::live_body::AnswerBody;
+use confab_core::conversation::NodeId;
+use confab_core::message_view::{Marker, MessageView};
 use leptos::prelude::*;
 
 #[component]
-pub fn MessageItem(node: Node) -> impl IntoView {
+pub fn MessageItem(id: NodeId) -> impl IntoView {
     let chat = expect_context::<Chat>();
     let t = chat.lang.t();
-    let id = node.id;
-    let is_user = node.role == Role::User;
-    let streaming = matches!(node.state, MessageState::Streaming);
+    let Some(first) = chat.with_conv(|c| c.node(id).map(MessageView::of)) else {
+        return ().into_any();
+    };
+    let view = Memo::new(move |_| chat.message(id).unwrap_or_else(|| first.clone()));
+    let is_user = view.with_untracked(|v| v.is_user);
     let editing = RwSignal::new(false);
 
-    let marker = match &node.state {
-        MessageState::Stopped => Some(t.stopped),
-        MessageState::Interrupted => Some(t.interrupted),
-        _ => None,
-    };
-    let error = match &node.state {
-        MessageState::Failed(e) => Some(e.clone()),
-        _ => None,
-    };
-    let usage = node.usage;
-    let can_continue = !streaming
-        && node.finish == Some(confab_core::stream::FinishReason::Length)
-        && error.is_none();
-
-    let text = node.text.clone();
-    let reasoning = node.reasoning.clone();
-    let live_text = Signal::derive(move || {
-        chat.live.with(|l| {
-            if l.id == Some(id) {
-                l.text.clone()
-            } else {
-                String::new()
-            }
-        })
-    });
-    let live_reasoning = Signal::derive(move || {
-        chat.live.with(|l| {
-            if l.id == Some(id) {
-                l.reasoning.clone()
-            } else {
-                String::new()
-            }
-        })
-    });
-
-    let images = node.images.clone();
     let body = if is_user {
+        let images = chat.images_of(id);
         view! {
             {(!images.is_empty()).then(|| view! { <crate::components::message_images::MessageImages images=images /> })}
-            <div class="cf-user-text" dir="auto">{text.clone()}</div>
-        }
-        .into_any()
-    } else if streaming {
-        view! {
-            <crate::components::message::Reasoning text=live_reasoning />
-            <MessageBody text=live_text streaming=true />
+            <div class="cf-user-text" dir="auto">{chat.text_of(id)}</div>
         }
         .into_any()
     } else {
-        let settled = Signal::stored(text.clone());
-        view! {
-            <crate::components::message::Reasoning text=Signal::stored(reasoning) />
-            <MessageBody text=settled streaming=false />
-        }
-        .into_any()
+        view! { <AnswerBody id=id /> }.into_any()
+    };
+    let marker = move || {
+        view.with(|v| v.marker).map(|m| {
+            let text = match m {
+                Marker::Stopped => t.stopped,
+                Marker::Interrupted => t.interrupted,
+            };
+            view! { <p class="cf-marker">{text}</p> }
+        })
+    };
+    let error = move || {
+        view.with(|v| v.error.clone())
+            .map(|e| view! { <ErrorNotice id=id error=e /> })
+    };
+    let actions =
+        move || {
+            let (shown, can_continue) = view.with(|v| (v.actions, v.can_continue));
+            shown.then(|| view! {
+            <MessageActions id=id is_user=is_user editing=editing can_continue=can_continue />
+        })
+        };
+    let usage = move || {
+        view.with(|v| v.usage).map(|u| view! {
+            <p class="cf-usage">{format!("{} + {} = {} {}", u.prompt_tokens, u.completion_tokens, u.total_tokens, t.tokens)}</p>
+        })
     };
 
     view! {
@@ -78,26 +60,23 @@ pub fn MessageItem(node: Node) -> impl IntoView {
             class="cf-message"
             class:cf-user=is_user
             class:cf-assistant=!is_user
-            class:cf-streaming=streaming
+            class:cf-streaming=move || view.with(|v| v.streaming)
             data-role=if is_user { "user" } else { "assistant" }
-            data-state=node.state.as_str()
+            data-state=move || view.with(|v| v.state)
             part=if is_user { "message user-message" } else { "message assistant-message" }
             aria-label=if is_user { t.you } else { t.assistant }
         >
             <Show when=move || editing.get()>
-                <crate::components::edit_box::EditBox id=id text=text.clone() editing=editing />
+                <crate::components::edit_box::EditBox id=id text=chat.text_of(id) editing=editing />
             </Show>
             <div class="cf-body" class:cf-hidden=move || editing.get()>{body}</div>
-            {marker.map(|m| view! { <p class="cf-marker">{m}</p> })}
-            {error.map(|e| view! { <ErrorNotice id=id error=e /> })}
-            {(!streaming).then(|| view! {
-                <MessageActions id=id is_user=is_user editing=editing can_continue=can_continue />
-            })}
-            {usage.map(|u| view! {
-                <p class="cf-usage">{format!("{} + {} = {} {}", u.prompt_tokens, u.completion_tokens, u.total_tokens, t.tokens)}</p>
-            })}
+            {marker}
+            {error}
+            {actions}
+            {usage}
         </article>
     }
+    .into_any()
 }
 
 /// Reasoning shown collapsed above the answer, when the model sent any.

@@ -17,7 +17,7 @@ pub fn MessageImages(images: Vec<ImageRef>) -> impl IntoView {
         .iter()
         .any(|id| crate::images::object_url_for(id).is_none())
     {
-        if let Some(storage) = chat.storage.get_value() {
+        if let Some(storage) = chat.storage() {
             spawn_local(async move {
                 crate::images::load(&storage, &ids).await;
                 loaded.try_update(|n| *n += 1);

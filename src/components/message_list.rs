@@ -3,7 +3,7 @@
 
 use crate::chat::Chat;
 use crate::components::message::MessageItem;
-use confab_core::conversation::Node;
+use confab_core::conversation::NodeId;
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -15,18 +15,6 @@ const FIRST_SHOWN: usize = 40;
 /// Messages added by each "Show earlier messages".
 const MORE_SHOWN: usize = 100;
 
-/// Changes whenever a message must be drawn anew. `created_ms` tells apart the same node id
-/// in two conversations (switching between them in the playground).
-fn row_key(node: &Node) -> (u32, u64, &'static str, usize, bool) {
-    (
-        node.id,
-        node.created_ms.to_bits(),
-        node.state.as_str(),
-        node.text.len(),
-        node.usage.is_some(),
-    )
-}
-
 #[component]
 pub fn MessageList() -> impl IntoView {
     let chat = expect_context::<Chat>();
@@ -35,32 +23,16 @@ pub fn MessageList() -> impl IntoView {
     let stick = RwSignal::new(true);
     let shown = RwSignal::new(FIRST_SHOWN);
     // Another conversation opens with only its latest messages drawn.
-    let shown_of = StoredValue::new(String::new());
     Effect::new(move |_| {
-        chat.rev.track();
-        let id = chat.conversation_id();
-        if shown_of.with_value(|s| *s != id) {
-            shown_of.set_value(id);
-            shown.set(FIRST_SHOWN);
-        }
+        chat.epoch();
+        shown.set(FIRST_SHOWN);
     });
-    let path_len = move || {
-        chat.rev.track();
-        chat.with_conv(|c| c.active_path().len())
-    };
-    let hidden = move || path_len().saturating_sub(shown.get());
-    // The rows drawn: the last `shown` messages of the active path (cloned, only those).
+    let hidden = move || chat.path_len().saturating_sub(shown.get());
+    // The rows drawn: the ids of the last `shown` messages of the path.
     let rows = move || {
-        chat.rev.track();
-        let shown = shown.get();
-        chat.with_conv(|c| {
-            let path = c.active_path();
-            let skip = path.len().saturating_sub(shown);
-            path[skip..]
-                .iter()
-                .map(|n| (*n).clone())
-                .collect::<Vec<Node>>()
-        })
+        let path = chat.path();
+        let skip = path.len().saturating_sub(shown.get());
+        path[skip..].to_vec()
     };
     let show_earlier = move |_| {
         // Keep the view where it is: the new rows go above it.
@@ -76,19 +48,37 @@ pub fn MessageList() -> impl IntoView {
 
     let scroll_to_end = move || {
         if let Some(el) = log.get_untracked() {
-            el.set_scroll_top(el.scroll_height());
+            // Past the end is clamped to it: no layout read needed here.
+            el.set_scroll_top(i32::MAX);
         }
     };
-    // Follow new content while stuck to the bottom.
-    Effect::new(move |_| {
-        chat.rev.track();
-        chat.live.track();
-        // Checked again in the frame: the user may have scrolled up in between.
-        request_animation_frame(move || {
+    // Follow new content while stuck to the bottom: right after the commit (the one layout
+    // the new text needs anyway) and once more in the frame; at the bottom already, the
+    // second scroll changes nothing.
+    let follow_pending = StoredValue::new(false);
+    let follow = move || {
+        // After the views this change wakes have written the DOM (they were queued first).
+        queue_microtask(move || {
             if stick.get_untracked() {
                 scroll_to_end();
             }
         });
+        if follow_pending.get_value() {
+            return;
+        }
+        follow_pending.set_value(true);
+        request_animation_frame(move || {
+            follow_pending.set_value(false);
+            // Checked in the frame: the user may have scrolled up in between.
+            if stick.get_untracked() {
+                scroll_to_end();
+            }
+        });
+    };
+    Effect::new(move |_| {
+        chat.path();
+        chat.live_frame();
+        follow();
     });
     // A scroll caused by content changing size (a message re-rendered, an answer growing)
     // says nothing about the user: only follow it when the height stayed the same.
@@ -121,11 +111,11 @@ pub fn MessageList() -> impl IntoView {
     };
 
     let welcome = move || {
-        let config = chat.config.get_value();
-        if config.welcome.is_empty() {
+        let welcome = chat.with_config(|c| c.welcome.clone());
+        if welcome.is_empty() {
             t.welcome.to_string()
         } else {
-            config.welcome
+            welcome
         }
     };
 
@@ -139,9 +129,16 @@ pub fn MessageList() -> impl IntoView {
                         {move || t.show_earlier.replace("{n}", &hidden().to_string())}
                     </button>
                 </Show>
-                <For each=rows key=row_key let:node>
-                    <MessageItem node=node />
-                </For>
+                {move || {
+                    // Another conversation: every row anew; within one, rows are keyed by
+                    // their id alone and each follows its own message.
+                    chat.epoch();
+                    view! {
+                        <For each=rows key=|id: &NodeId| *id let:id>
+                            <MessageItem id=id />
+                        </For>
+                    }
+                }}
             </div>
             <Show when=move || !stick.get()>
                 <button type="button" class="cf-jump" part="jump-button"

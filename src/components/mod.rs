@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod composer;
 pub mod edit_box;
 pub mod error_notice;
+pub mod live_body;
 pub mod message;
 pub mod message_images;
 pub mod message_list;

@@ -1,11 +1,10 @@
 //! The chat panel: header, transcript, composer and the announcements for screen readers.
 //! It restores the last conversation and its draft from storage when it mounts.
 
-use crate::chat::Chat;
+use crate::chat::{new_id, Chat};
 use crate::components::attachments::{files_of, Attachments};
 use crate::components::composer::Composer;
 use crate::components::message_list::MessageList;
-use crate::endpoint_url::active_key;
 use crate::i18n::Lang;
 use crate::storage::Storage;
 use confab_core::conversation::Conversation;
@@ -13,13 +12,6 @@ use confab_core::widget_config::WidgetConfig;
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-
-/// A random id for a new conversation.
-pub fn new_id() -> String {
-    let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    format!("c{:x}{:08x}", js_sys::Date::now() as u64, a ^ (b << 16))
-}
 
 #[component]
 pub fn ChatPanel(
@@ -40,6 +32,8 @@ pub fn ChatPanel(
     children: Option<Children>,
 ) -> impl IntoView {
     let t = lang.t();
+    // The page around a given chat has its own "New chat" (the playground's list).
+    let own = chat.is_none();
     let chat = chat.unwrap_or_else(|| {
         Chat::new(
             config.clone(),
@@ -58,7 +52,7 @@ pub fn ChatPanel(
         ev.prevent_default();
         dragging.set(false);
         let files = files_of(ev.data_transfer().and_then(|d| d.files()));
-        attachments.add_files(files, chat.config.get_value().max_images);
+        attachments.add_files(files, chat.with_config(|c| c.max_images));
     };
     let on_dragover = move |ev: web_sys::DragEvent| {
         let has_files = ev
@@ -78,26 +72,16 @@ pub fn ChatPanel(
         match Storage::open(move || storage_warning.set(true)).await {
             Ok(storage) => {
                 // Set first: restored messages read their images from storage as they render.
-                chat.storage.set_value(Some(storage.clone()));
-                let key = active_key(&chat.config.get_value());
-                let last = if fresh {
-                    None
-                } else {
-                    storage.load_meta(&key).await
-                };
-                if let Some(id) = last {
-                    if let Some(conv) = storage.load_conversation(&id).await {
-                        if conv.endpoint_check(&chat.endpoint_url()).may_send() {
-                            chat.replace(conv);
-                            chat.save();
-                        }
-                    }
+                chat.attach_storage(storage.clone());
+                let last = if fresh { None } else { chat.load_last().await };
+                match last {
+                    Some(conv) => chat.show(conv),
+                    None => chat.remember_active(),
                 }
-                let text = storage.load_draft(&chat.conversation_id()).await;
+                let text = storage.load_draft(&chat.with_conv(|c| c.id.clone())).await;
                 if draft.get_untracked().is_empty() {
                     draft.set(text);
                 }
-                storage.save_meta(&key, &chat.conversation_id()).await;
             }
             Err(e) => {
                 web_sys::console::warn_2(&"Confab: storage unavailable".into(), &e);
@@ -107,14 +91,9 @@ pub fn ChatPanel(
     });
 
     let new_chat = move |_| {
-        chat.replace(Conversation::new(new_id(), js_sys::Date::now()));
+        chat.new_conversation();
         draft.set(String::new());
         attachments.clear();
-        if let Some(storage) = chat.storage.get_value() {
-            let key = active_key(&chat.config.get_value());
-            let id = chat.conversation_id();
-            spawn_local(async move { storage.save_meta(&key, &id).await });
-        }
         if let Some(el) = input_ref.get_untracked() {
             let _ = el.focus();
         }
@@ -131,7 +110,9 @@ pub fn ChatPanel(
             </Show>
             <header class="cf-header" part="header">
                 <h2 class="cf-title">{config.title.clone()}</h2>
-                <button type="button" class="cf-action" on:click=new_chat>{t.new_chat}</button>
+                {own.then(|| view! {
+                    <button type="button" class="cf-action" on:click=new_chat>{t.new_chat}</button>
+                })}
             </header>
             <Show when=move || storage_warning.get()>
                 <p class="cf-notice" role="status">{t.storage_unavailable}</p>
@@ -139,7 +120,7 @@ pub fn ChatPanel(
             <MessageList />
             {children.map(|c| c())}
             <Composer input_ref=input_ref />
-            <div class="cf-sr-only" aria-live="polite" role="status">{move || chat.announce.get()}</div>
+            <div class="cf-sr-only" aria-live="polite" role="status">{move || chat.announcement()}</div>
         </section>
     }
 }

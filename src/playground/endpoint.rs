@@ -317,13 +317,16 @@ impl Endpoint {
             }
             let url = chat_url(&prefs, &self.confab_endpoint.get_value());
             let hdrs = headers(&prefs, &secrets);
-            play.chat.config.update_value(|c| {
-                c.endpoint = url.clone();
-                c.headers = hdrs;
-            });
-            if last.as_ref().is_some_and(|l| *l != url) {
-                play.chat.rebind_endpoint();
-                play.remember_active();
+            let moved = last.as_ref().is_some_and(|l| *l != url);
+            play.chat.update_config(
+                |c| {
+                    c.endpoint = url.clone();
+                    c.headers = hdrs;
+                },
+                moved,
+            );
+            if moved {
+                play.chat.remember_active();
             }
             url
         });

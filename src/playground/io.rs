@@ -3,12 +3,12 @@
 //! Imports are capped at `export::MAX_IMPORT_BYTES` (50 MB), checked on the file's size
 //! before it is read.
 
-use super::sidebar::Summary;
 use super::strings::PlayStrings;
 use super::Play;
-use crate::components::panel::new_id;
+use crate::chat::new_id;
 use confab_core::conversation::Conversation;
 use confab_core::export::{self, BadImage, Refusal};
+use confab_core::search::Summary;
 use confab_core::templates;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -166,7 +166,7 @@ fn free_conversation_id(play: Play) -> String {
     loop {
         let id = new_id();
         let taken = play.list.with_untracked(|l| l.iter().any(|x| x.id == id))
-            || id == play.chat.conversation_id();
+            || play.chat.with_conv(|c| c.id == id);
         if !taken {
             return id;
         }

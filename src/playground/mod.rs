@@ -10,17 +10,19 @@ pub mod strings;
 pub mod templates;
 pub mod view_code;
 
+use crate::chat::new_id;
 use crate::chat::Chat;
-use crate::components::panel::{new_id, ChatPanel};
+use crate::components::panel::ChatPanel;
 use crate::i18n::Lang;
 use crate::storage::Storage;
 use confab_core::conversation::{Conversation, EndpointCheck};
+use confab_core::search::Summary;
 use confab_core::widget_config::WidgetConfig;
 use endpoint::{Endpoint, EndpointForm};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use settings::{SettingsForm, UsageSummary};
-use sidebar::{Sidebar, Summary};
+use sidebar::Sidebar;
 use strings::PlayStrings;
 
 /// A message shown at the top of the page (import results, delete with undo).
@@ -46,29 +48,14 @@ pub struct Play {
 }
 
 impl Play {
-    fn active_key(&self) -> String {
-        self.chat.config.with_value(crate::endpoint_url::active_key)
-    }
-
-    /// Remembers the conversation shown as the last one for the endpoint now configured.
-    pub fn remember_active(&self) {
-        if let Some(storage) = self.storage.get_value() {
-            let key = self.active_key();
-            let id = self.chat.conversation_id();
-            spawn_local(async move { storage.save_meta(&key, &id).await });
-        }
-    }
-
-    /// Shows `conv`, remembers it as the active one and brings back its draft.
+    /// Shows `conv` and brings back its draft.
     pub fn show(&self, conv: Conversation) {
         let id = conv.id.clone();
-        self.chat.replace(conv);
+        self.chat.show(conv);
         self.draft.set(String::new());
         if let Some(storage) = self.storage.get_value() {
-            let key = self.active_key();
             let draft = self.draft;
             spawn_local(async move {
-                storage.save_meta(&key, &id).await;
                 let text = storage.load_draft(&id).await;
                 if draft.get_untracked().is_empty() {
                     draft.set(text);
@@ -77,18 +64,15 @@ impl Play {
         }
     }
 
-    /// A new, empty conversation that keeps the current settings.
+    /// "New chat": an empty conversation that keeps the current settings.
     pub fn new_conversation(&self) {
-        let settings = self.chat.with_conv(|c| c.settings.clone());
-        let mut conv = Conversation::new(new_id(), js_sys::Date::now());
-        conv.settings = settings;
-        self.show(conv);
-        self.chat.save();
+        self.chat.new_conversation();
+        self.draft.set(String::new());
     }
 
     /// Opens a stored conversation.
     pub fn open(&self, id: String) {
-        if id == self.chat.conversation_id() {
+        if id == self.chat.with_conv(|c| c.id.clone()) {
             return;
         }
         let Some(storage) = self.storage.get_value() else {
@@ -124,10 +108,7 @@ pub fn Playground(mut config: WidgetConfig, lang: Lang, from_link: bool) -> impl
         first.rebind_endpoint(&crate::endpoint_url::resolve(&config.endpoint));
     }
     let chat = Chat::new(config.clone(), lang, first);
-    let conv_id = Memo::new(move |_| {
-        chat.rev.track();
-        chat.conversation_id()
-    });
+    let conv_id = Memo::new(move |_| chat.conversation_id());
     let play = Play {
         chat,
         s,
@@ -205,19 +186,18 @@ fn EndpointMoved() -> impl IntoView {
     let play = expect_context::<Play>();
     let s = play.s;
     let moved = move || {
-        play.chat.rev.track();
         let current = play.endpoint.resolved();
-        play.chat.with_conv(|c| match c.endpoint_check(&current) {
-            EndpointCheck::Moved { bound } => Some((bound, current)),
-            _ => None,
-        })
+        let text = match play.chat.endpoint_check(&current) {
+            EndpointCheck::Moved { bound } => s.endpoint_moved.replace("{bound}", &bound),
+            EndpointCheck::Unconfirmed => s.endpoint_unconfirmed.to_owned(),
+            _ => return None,
+        };
+        Some((text.replace("{current}", &current), current))
     };
     view! {
-        {move || moved().map(|(bound, current)| view! {
+        {move || moved().map(|(text, current)| view! {
             <div class="cf-pg-moved" role="alert" data-testid="endpoint-moved">
-                <p class="cf-pg-moved-text">
-                    {s.endpoint_moved.replace("{bound}", &bound).replace("{current}", &current)}
-                </p>
+                <p class="cf-pg-moved-text">{text}</p>
                 <button type="button" class="cf-pg-btn cf-pg-primary"
                     on:click=move |_| play.chat.rebind_endpoint()>
                     {s.send_it_to.replace("{current}", &current)}

@@ -3,6 +3,7 @@
 
 use super::Play;
 use confab_core::conversation::Settings;
+use confab_core::totals::UsageTotals;
 use leptos::prelude::*;
 
 type GetFn = fn(&Settings) -> String;
@@ -20,21 +21,6 @@ fn opt<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
 
 fn show<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-impl Play {
-    /// Changes the shown conversation's settings and saves it.
-    pub fn update_settings(&self, f: impl FnOnce(&mut Settings)) {
-        self.chat.conv.update_value(|c| f(&mut c.settings));
-        self.chat.touch();
-        self.chat.save();
-    }
-
-    /// Reads a setting of the shown conversation; re-read when switching conversations.
-    pub fn setting<T>(&self, f: impl FnOnce(&Settings) -> T) -> T {
-        self.conv_id.track();
-        self.chat.with_conv(|c| f(&c.settings))
-    }
 }
 
 #[component]
@@ -55,11 +41,11 @@ fn NumField(
             <input class="cf-pg-input" type="number" name=name min=min max=max step=step
                 placeholder=play.s.unset
                 aria-invalid=move || invalid.get().then_some("true")
-                prop:value=move || play.setting(get)
+                prop:value=move || play.chat.setting(get)
                 on:input=move |ev| {
                     let v = event_target_value(&ev);
                     let mut ok = true;
-                    play.update_settings(|s| ok = set(s, &v).is_ok());
+                    play.chat.update_settings(|s| ok = set(s, &v).is_ok());
                     invalid.set(!ok);
                 } />
         </label>
@@ -71,7 +57,7 @@ pub fn SettingsForm() -> impl IntoView {
     let play = expect_context::<Play>();
     let s = play.s;
     let placeholder = move || {
-        let m = play.chat.config.with_value(|c| c.model.clone());
+        let m = play.chat.with_config(|c| c.model.clone());
         if m.is_empty() {
             s.server_default.to_owned()
         } else {
@@ -85,8 +71,8 @@ pub fn SettingsForm() -> impl IntoView {
                 <span>{s.model}</span>
                 <input class="cf-pg-input" name="model" list="cf-pg-models" spellcheck="false" autocomplete="off"
                     placeholder=placeholder
-                    prop:value=move || play.setting(|x| x.model.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); play.update_settings(|x| x.model = v) } />
+                    prop:value=move || play.chat.setting(|x| x.model.clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); play.chat.update_settings(|x| x.model = v) } />
                 <datalist id="cf-pg-models">
                     <For each=move || play.endpoint.models.get() key=|m| m.clone() let:m>
                         <option value=m></option>
@@ -99,8 +85,8 @@ pub fn SettingsForm() -> impl IntoView {
             <label class="cf-pg-field">
                 <span>{s.system_prompt}</span>
                 <textarea class="cf-pg-input" name="system_prompt" rows="4"
-                    prop:value=move || play.setting(|x| x.system_prompt.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); play.update_settings(|x| x.system_prompt = v) }></textarea>
+                    prop:value=move || play.chat.setting(|x| x.system_prompt.clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); play.chat.update_settings(|x| x.system_prompt = v) }></textarea>
             </label>
             <div class="cf-pg-grid">
                 <NumField label=s.temperature name="temperature" min="0" max="2" step="0.1"
@@ -119,15 +105,15 @@ pub fn SettingsForm() -> impl IntoView {
             <label class="cf-pg-field">
                 <span>{s.stop}</span>
                 <textarea class="cf-pg-input cf-pg-mono" name="stop" rows="2" placeholder=s.stop_hint
-                    prop:value=move || play.setting(|x| x.stop.join("\n"))
+                    prop:value=move || play.chat.setting(|x| x.stop.join("\n"))
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
-                        play.update_settings(|x| x.stop = v.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+                        play.chat.update_settings(|x| x.stop = v.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
                     }></textarea>
             </label>
             <label class="cf-pg-check">
-                <input type="checkbox" name="json_mode" prop:checked=move || play.setting(|x| x.json_mode)
-                    on:change=move |ev| { let on = event_target_checked(&ev); play.update_settings(|x| x.json_mode = on) } />
+                <input type="checkbox" name="json_mode" prop:checked=move || play.chat.setting(|x| x.json_mode)
+                    on:change=move |ev| { let on = event_target_checked(&ev); play.chat.update_settings(|x| x.json_mode = on) } />
                 <span>{s.json_mode}</span>
             </label>
         </section>
@@ -140,27 +126,12 @@ pub fn SettingsForm() -> impl IntoView {
 pub fn UsageSummary() -> impl IntoView {
     let play = expect_context::<Play>();
     let s = play.s;
-    let totals = move || {
-        play.chat.rev.track();
-        play.chat.with_conv(|c| {
-            c.nodes
-                .iter()
-                .filter_map(|n| n.usage)
-                .fold((0usize, 0u64, 0u64, 0u64), |acc, u| {
-                    (
-                        acc.0 + 1,
-                        acc.1 + u.prompt_tokens as u64,
-                        acc.2 + u.completion_tokens as u64,
-                        acc.3 + u.total_tokens as u64,
-                    )
-                })
-        })
-    };
+    let totals = move || play.chat.with_conv_saved(UsageTotals::of);
     view! {
         <section class="cf-pg-section" aria-labelledby="cf-pg-usage-h">
             <h3 id="cf-pg-usage-h" class="cf-pg-h">{s.usage}</h3>
             <p class="cf-pg-usage" data-testid="conversation-usage">{move || {
-                let (n, p, c, t) = totals();
+                let UsageTotals { answers: n, prompt: p, completion: c, total: t } = totals();
                 if n == 0 {
                     s.usage_none.to_owned()
                 } else {

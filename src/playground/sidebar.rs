@@ -2,67 +2,16 @@
 //! live in IndexedDB; the list keeps a small summary of each for showing and searching.
 
 use super::{Notice, Play};
-use confab_core::conversation::{Conversation, Settings};
+use confab_core::conversation::Conversation;
+use confab_core::search::{next_after_delete, shown as shown_in, upsert, Summary};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
-    pub id: String,
-    pub title: String,
-    pub updated_ms: f64,
-    pub empty: bool,
-    /// Lower-cased title and message text, for search.
-    haystack: String,
-}
-
-impl Summary {
-    pub fn of(c: &Conversation) -> Summary {
-        let mut haystack = c.title_or_default().to_lowercase();
-        for n in &c.nodes {
-            haystack.push('\n');
-            haystack.push_str(&n.text.to_lowercase());
-        }
-        Summary {
-            id: c.id.clone(),
-            title: c.title_or_default(),
-            updated_ms: c.updated_ms,
-            empty: c.nodes.is_empty(),
-            haystack,
-        }
-    }
-
-    fn matches(&self, query: &str) -> bool {
-        query
-            .split_whitespace()
-            .all(|w| self.haystack.contains(&w.to_lowercase()))
-    }
-}
-
-fn upsert(list: &mut Vec<Summary>, s: Summary) {
-    match list.iter_mut().find(|x| x.id == s.id) {
-        Some(x) => *x = s,
-        None => list.push(s),
-    }
-}
-
-/// Keeps the shown conversation's summary fresh, and gives a new empty conversation
-/// (from the panel's own "New chat") the settings of the one before.
+/// Keeps the shown conversation's summary fresh: it follows every save.
 pub fn connect(play: Play) {
     let chat = play.chat;
-    let last = StoredValue::new((String::new(), Settings::default()));
     Effect::new(move |_| {
-        chat.rev.track();
-        let (id, empty, settings) =
-            chat.with_conv(|c| (c.id.clone(), c.nodes.is_empty(), c.settings.clone()));
-        let (last_id, last_settings) = last.get_value();
-        if id != last_id && empty && settings == Settings::default() && !last_id.is_empty() {
-            chat.conv
-                .update_value(|c| c.settings = last_settings.clone());
-        }
-        let settings = chat.with_conv(|c| c.settings.clone());
-        last.set_value((id, settings));
-        let summary = chat.with_conv(Summary::of);
+        let summary = chat.with_conv_saved(Summary::of);
         play.list.update(|l| upsert(l, summary));
     });
 }
@@ -80,7 +29,7 @@ fn delete(play: Play, id: String) {
         return;
     };
     play.list.update(|l| l.retain(|x| x.id != id));
-    let current = play.chat.conversation_id() == id;
+    let current = play.chat.with_conv(|c| c.id == id);
     let s = play.s;
     spawn_local(async move {
         let conv = if current {
@@ -90,12 +39,9 @@ fn delete(play: Play, id: String) {
         };
         storage.delete_conversation(&id).await;
         if current {
-            let next = play.list.with_untracked(|l| {
-                l.iter()
-                    .filter(|x| !x.empty)
-                    .max_by(|a, b| a.updated_ms.total_cmp(&b.updated_ms))
-                    .map(|x| x.id.clone())
-            });
+            let next = play
+                .list
+                .with_untracked(|l| next_after_delete(l).map(|x| x.id.clone()));
             match next {
                 Some(next) => play.open(next),
                 None => play.new_conversation(),
@@ -111,10 +57,8 @@ fn delete(play: Play, id: String) {
 
 fn rename(play: Play, id: String, title: String) {
     let title = title.trim().to_owned();
-    if play.chat.conversation_id() == id {
-        play.chat.conv.update_value(|c| c.title = title);
-        play.chat.touch();
-        play.chat.save();
+    if play.chat.with_conv(|c| c.id == id) {
+        play.chat.rename(&title);
         return;
     }
     let Some(storage) = play.storage.get_value() else {
@@ -138,15 +82,12 @@ pub fn Sidebar() -> impl IntoView {
     let shown = move || {
         let current = play.conv_id.get();
         let q = query.get();
-        let mut items: Vec<Summary> = play.list.with(|l| {
-            l.iter()
-                .filter(|x| !x.empty || x.id == current)
-                .filter(|x| x.matches(&q))
+        play.list.with(|l| {
+            shown_in(l, &current, &q)
+                .into_iter()
                 .cloned()
-                .collect()
-        });
-        items.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
-        items
+                .collect::<Vec<_>>()
+        })
     };
     view! {
         <div class="cf-pg-sidebar-head">

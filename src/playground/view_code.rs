@@ -3,52 +3,15 @@
 
 use super::Play;
 use crate::chat::Chat;
-use confab_core::protocol::{ChatRequest, Role};
+use confab_core::protocol::ChatRequest;
 use confab_core::snippets::{snippet, Lang, Target};
 use leptos::html::Dialog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-impl Chat {
-    /// The request for the last answer on the shown path (or, with no answer yet, for the
-    /// path as it stands; an empty conversation gets `placeholder` as its question), with
-    /// the same model fallback `run` applies.
-    pub fn current_request(&self, placeholder: &str) -> ChatRequest {
-        let mut request = self.with_conv(|c| {
-            let path = c.active_path();
-            let upto = match path.last() {
-                None => None,
-                Some(last) if last.role == Role::Assistant => last.parent.or(Some(last.id)),
-                Some(last) => Some(last.id),
-            };
-            match upto {
-                Some(upto) => c.build_request(upto, |img| crate::images::data_url_for(&img.id)),
-                None => {
-                    let mut c = c.clone();
-                    let u = c.push_user(placeholder.to_owned(), Vec::new(), 0.0);
-                    c.build_request(u, |_| None)
-                }
-            }
-        });
-        let model = self.config.with_value(|c| c.model.clone());
-        if request.model.is_empty() && !model.is_empty() {
-            request.model = model;
-        }
-        request
-    }
-
-    /// The endpoint as an absolute URL (a same-origin path gets the page's origin).
-    pub fn absolute_endpoint(&self) -> String {
-        let endpoint = self.config.with_value(|c| c.endpoint.clone());
-        if endpoint.starts_with('/') {
-            let origin = web_sys::window()
-                .and_then(|w| w.location().origin().ok())
-                .unwrap_or_default();
-            format!("{origin}{endpoint}")
-        } else {
-            endpoint
-        }
-    }
+/// The endpoint as an absolute URL (a same-origin path gets the page's origin).
+fn absolute_endpoint(chat: Chat) -> String {
+    crate::endpoint_url::resolve(&chat.with_config(|c| c.endpoint.clone()))
 }
 
 #[component]
@@ -69,22 +32,13 @@ pub fn ViewCode(open: RwSignal<bool>) -> impl IntoView {
             reveal.set(false);
             // Images of the path may be only in storage after a reload: load them first.
             spawn_local(async move {
-                if let Some(storage) = chat.storage.get_value() {
-                    let ids: Vec<String> = chat.with_conv(|c| {
-                        c.active_path()
-                            .iter()
-                            .flat_map(|n| n.images.iter().map(|i| i.id.clone()))
-                            .collect()
-                    });
-                    crate::images::load(&storage, &ids).await;
-                }
                 let draft = play.draft.get_untracked();
                 let placeholder = if draft.trim().is_empty() {
                     "Hello!".to_owned()
                 } else {
                     draft
                 };
-                request.set(Some(chat.current_request(&placeholder)));
+                request.set(Some(chat.current_request(&placeholder).await));
             });
             if !el.open() {
                 let _ = el.show_modal();
@@ -96,8 +50,8 @@ pub fn ViewCode(open: RwSignal<bool>) -> impl IntoView {
 
     let code = move || {
         let req = request.get()?;
-        let url = chat.absolute_endpoint();
-        let headers = chat.config.with_value(|c| c.headers.clone());
+        let url = absolute_endpoint(chat);
+        let headers = chat.with_config(|c| c.headers.clone());
         let target = Target {
             url: &url,
             headers: &headers,
@@ -106,7 +60,7 @@ pub fn ViewCode(open: RwSignal<bool>) -> impl IntoView {
         Some(snippet(lang.get(), &target, &req))
     };
     let has_secret = move || {
-        chat.config.with_value(|c| {
+        chat.with_config(|c| {
             c.headers
                 .iter()
                 .any(|(k, _)| confab_core::snippets::is_secret_header(k))

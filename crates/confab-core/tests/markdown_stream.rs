@@ -360,4 +360,18 @@ proptest! {
         doc.finish();
         prop_assert_eq!(doc.frozen().to_vec(), parse(&text));
     }
+
+    /// Settling keeps the drawn blocks unless references need one full parse, and either
+    /// way the blocks are exactly `parse(whole)`.
+    #[test]
+    fn settle_keeps_the_blocks_and_equals_parse(text in markdownish(), sizes in prop::collection::vec(1usize..12, 1..6)) {
+        let mut doc = stream(&text, &sizes, false);
+        let drawn: Vec<_> = doc.blocks().cloned().collect();
+        let reparsed = doc.settle();
+        let after: Vec<_> = doc.blocks().cloned().collect();
+        prop_assert_eq!(&after, &parse(&text));
+        if !reparsed {
+            prop_assert_eq!(drawn, after);
+        }
+    }
 }

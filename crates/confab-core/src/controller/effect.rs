@@ -89,7 +89,8 @@ pub enum Refusal {
     Empty,
     /// No such message, or not one the command applies to.
     NotFound,
-    /// The conversation was made with another endpoint (`bound`); rebind it first.
+    /// The conversation was made with another endpoint (`bound`, empty when it was saved
+    /// before conversations were bound); rebind it first.
     EndpointMoved { bound: String },
     /// Sending again cannot help (`ApiError::is_retryable`).
     NotRetryable,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::error::parse_error_body;
+use crate::protocol::ChatRequest;
 use crate::stream::ChatStream;
 use std::collections::HashMap;
 

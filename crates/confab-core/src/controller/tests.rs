@@ -5,7 +5,7 @@ use super::script::*;
 use super::*;
 use crate::conversation::ImageRef;
 use crate::error::ErrorKind;
-use crate::protocol::{ImageDetail, MessageContent};
+use crate::protocol::{ChatRequest, ImageDetail, MessageContent};
 
 fn texts_of(request: &ChatRequest) -> Vec<String> {
     request
@@ -312,6 +312,7 @@ fn edit_keeps_the_images_and_refuses_blank_text_or_answers() {
         name: String::new(),
     };
     let u = conv.push_user("look".into(), vec![image.clone()], 0.0);
+    conv.endpoint = ENDPOINT.into();
     let mut h = Harness::with(conv);
     assert_eq!(h.ctl.edit(u, " ".into(), 0.0), Err(Refusal::Empty));
     let effects = h.ctl.edit(u, "look again".into(), 0.0).unwrap();
@@ -586,6 +587,25 @@ fn a_conversation_made_with_another_endpoint_is_refused_until_rebound() {
     h.send("now");
     assert_eq!(h.requests[0].1, ENDPOINT);
     assert!(h.ctl.rebind_endpoint().is_empty(), "already bound here");
+}
+
+#[test]
+fn an_old_conversation_without_an_endpoint_waits_for_the_user_to_confirm_one() {
+    let mut conv = Conversation::new("old".into(), 0.0);
+    conv.push_user("from before binding".into(), vec![], 0.0);
+    let mut h = Harness::with(conv);
+    let refused = h.ctl.send("more".into(), vec![], 0.0);
+    assert_eq!(
+        refused,
+        Err(Refusal::EndpointMoved {
+            bound: String::new()
+        })
+    );
+    assert!(h.requests.is_empty());
+    let effects = h.ctl.rebind_endpoint();
+    h.run(effects);
+    h.send("more");
+    assert_eq!(h.requests.len(), 1);
 }
 
 // --- configuration, requests, conversation commands -----------------------------------

@@ -122,6 +122,19 @@ impl StreamingDoc {
         unchanged
     }
 
+    /// The answer is complete, and the blocks already drawn stay as they are: nothing is
+    /// parsed again and `false` is returned. Only when the text defines reference links
+    /// (which apply across blocks) is it parsed once in full, as [`finish`](Self::finish)
+    /// does, and `true` says the blocks must be drawn again.
+    pub fn settle(&mut self) -> bool {
+        self.update();
+        if !has_reference_definition(&self.text) {
+            return false;
+        }
+        self.finish();
+        true
+    }
+
     /// Blocks that will not change any more (until [`finish`](Self::finish), which may revise
     /// them): render each once, keyed by its index.
     pub fn frozen(&self) -> &[Block] {
@@ -157,6 +170,15 @@ impl StreamingDoc {
     pub fn is_finished(&self) -> bool {
         self.finished
     }
+}
+
+/// Whether a line looks like a reference definition (`[label]: destination`), which may
+/// resolve links in other blocks. Errs on the side of yes.
+fn has_reference_definition(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        line.starts_with('[') && line.find("]:").is_some_and(|end| end > 1)
+    })
 }
 
 /// The byte offset at which the text may be cut before top-level block `i`, if it may.
