@@ -26,7 +26,10 @@ pub enum EndpointCheck {
 impl EndpointCheck {
     /// Whether a request to the configured endpoint may go out.
     pub fn may_send(&self) -> bool {
-        !matches!(self, EndpointCheck::Moved { .. } | EndpointCheck::Unconfirmed)
+        !matches!(
+            self,
+            EndpointCheck::Moved { .. } | EndpointCheck::Unconfirmed
+        )
     }
 }
 
