@@ -78,6 +78,8 @@ pub fn MessageList() -> impl IntoView {
     Effect::new(move |_| {
         chat.path();
         chat.live_frame();
+        // Settling adds the actions and usage below the answer.
+        chat.status();
         follow();
     });
     // A scroll caused by content changing size (a message re-rendered, an answer growing)
