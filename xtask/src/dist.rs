@@ -100,9 +100,6 @@ pub fn strip_loader(source: &str) -> String {
     out
 }
 
-/// The loader's brotli size limit: all a host page downloads before the chat is opened.
-pub const LOADER_BUDGET: usize = 5 * 1024;
-
 pub fn build_server() -> Result<()> {
     exec(cmd("cargo", &["build", "--release", "-p", "confab-server"]))
 }
@@ -230,6 +227,9 @@ mod tests {
             "(() => {\nconst RELEASE = null;\nconst u = \"a // b\";\n})();\n"
         );
     }
+
+    /// The loader's brotli size limit: all a host page downloads before the chat is opened.
+    const LOADER_BUDGET: usize = 5 * 1024;
 
     #[test]
     fn the_shipped_loader_fits_its_budget_once_stripped() {
