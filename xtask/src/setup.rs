@@ -116,29 +116,12 @@ fn chromium() -> Result<()> {
     if ready {
         return Ok(());
     }
-    let is_root = cmd("id", &["-u"])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-        return Err(format!(
-            "Chromium is needed for the browser tests. Install Debian's packages as root: \
-             apt-get update && apt-get install -y chromium chromium-driver fonts-noto-cjk (expected {CHROMIUM} and {CHROMEDRIVER})"
-        ));
-    }
-    exec(cmd("apt-get", &["update"]))?;
-    let mut install = cmd(
-        "apt-get",
-        &[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-            "fonts-noto-cjk",
-        ],
-    );
-    install.env("DEBIAN_FRONTEND", "noninteractive");
-    exec(install)
+    apt_install(
+        &["chromium", "chromium-driver", "fonts-noto-cjk"],
+        &format!(
+            "Chromium (expected {CHROMIUM} and {CHROMEDRIVER}) is needed for the browser tests"
+        ),
+    )
 }
 
 /// Debian's `redis-server`: the confab-server tests run instances that share limits in it.
@@ -148,21 +131,27 @@ fn redis() -> Result<()> {
     if ready {
         return Ok(());
     }
+    apt_install(
+        &["redis-server"],
+        "redis-server is needed for the confab-server tests",
+    )
+}
+
+/// Installs Debian `packages` as root; elsewhere, says `why` and the command to run.
+fn apt_install(packages: &[&str], why: &str) -> Result<()> {
     let is_root = cmd("id", &["-u"])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !is_root || !Path::new("/usr/bin/apt-get").exists() {
-        return Err(
-            "redis-server is needed for the confab-server tests. Install Debian's package \
-             as root: apt-get update && apt-get install -y redis-server"
-                .into(),
-        );
+        return Err(format!(
+            "{why}. Install Debian's packages as root: apt-get update && apt-get install -y {}",
+            packages.join(" ")
+        ));
     }
     exec(cmd("apt-get", &["update"]))?;
-    let mut install = cmd(
-        "apt-get",
-        &["install", "-y", "--no-install-recommends", "redis-server"],
-    );
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    let mut install = cmd("apt-get", &args);
     install.env("DEBIAN_FRONTEND", "noninteractive");
     exec(install)
 }
