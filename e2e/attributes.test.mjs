@@ -3,7 +3,7 @@
 // has its own tests in settings.test.mjs; data-storage-key and data-preload in embed.test.mjs.)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch } from "./lib.mjs";
+import { ask, launch } from "./lib.mjs";
 
 const BASE = (process.env.CONFAB_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
 let browser;
@@ -32,12 +32,6 @@ async function widgetPage(attrs, { bubble = false, label = "Message" } = {}) {
   if (bubble) await page.locator("confab-chat .cf-bubble").click();
   await page.getByRole("textbox", { name: label }).waitFor();
   return page;
-}
-
-async function ask(page, text) {
-  await page.getByRole("textbox", { name: "Message" }).fill(text);
-  await page.getByRole("button", { name: "Send", exact: true }).click();
-  await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
 }
 
 /** The body the demo model received last (same origin, so allowed). */

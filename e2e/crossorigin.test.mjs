@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { launch, shot } from "./lib.mjs";
+import { ask, launch, shot } from "./lib.mjs";
 
 const BASE = (process.env.CONFAB_URL ?? "http://127.0.0.1:8787").replace(/\/$/, "");
 // `cargo xtask test` starts confab-server with `--allow-origin http://127.0.0.1:SITE_PORT` and
@@ -95,12 +95,6 @@ async function open(url, setup = async () => {}) {
   p.on("console", (m) => { if (m.type() === "error") p.errors.push(m.text()); });
   await p.goto(url);
   return p;
-}
-
-async function ask(scope, text) {
-  await scope.getByRole("textbox", { name: "Message" }).fill(text);
-  await scope.getByRole("button", { name: "Send", exact: true }).click();
-  await scope.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
 }
 
 const answer = (scope) => scope.locator('article[data-role="assistant"]').last();

@@ -3,7 +3,7 @@
 // inline element, iframe, a page that already owns `window.Confab`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launch, openPage, shot, waitMath } from "./lib.mjs";
+import { ask, launch, openPage, shot, waitMath } from "./lib.mjs";
 
 const EX = "/public/examples/";
 let browser;
@@ -52,13 +52,6 @@ async function openWith(url, options = {}, setup = async () => {}) {
 
 const bubble = (page) => page.locator("confab-chat .cf-bubble");
 const answers = (scope) => scope.locator('article[data-role="assistant"]');
-
-/** Sends through the widget's own composer and waits for the answer to settle. */
-async function ask(scope, text) {
-  await scope.getByRole("textbox", { name: "Message" }).fill(text);
-  await scope.getByRole("button", { name: "Send", exact: true }).click();
-  await scope.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
-}
 
 test("the bubble shows at once, before the widget's code arrives; opening streams an answer", async () => {
   let release;

@@ -39,6 +39,14 @@ export async function send(page, text) {
   await page.getByRole("button", { name: "Send", exact: true }).click();
 }
 
+/** Sends through the widget's composer in `scope` (a page or a frame) and waits for the
+ *  answer to settle (the Send button is back). */
+export async function ask(scope, text) {
+  await scope.getByRole("textbox", { name: "Message" }).fill(text);
+  await scope.getByRole("button", { name: "Send", exact: true }).click();
+  await scope.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout: 30_000 });
+}
+
 /** Waits until no answer is running (the Send button is back) and formulas have settled. */
 export async function waitIdle(page, timeout = 30_000) {
   await page.getByRole("button", { name: "Send", exact: true }).waitFor({ timeout });
